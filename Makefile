@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-2.0
+# The user's entry point.  Plain "make" builds mmrace.ko against KDIR:
+# the running kernel's build tree when it exists, else the debug kernel
+# that "make run" builds into the cache.
+MMRACE_CACHE ?= $(HOME)/.cache/mmrace
+KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
+		echo /lib/modules/$$(uname -r)/build; \
+	else bash scripts/kdir.sh; fi)
+JOBS ?= 2
+KERNEL ?= debug
+
+.PHONY: all modules clean kernel run check bench soak install
+
+all modules:
+	@test -n "$(KDIR)" || { echo "mmrace: no KDIR: run 'make kernel' or set KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf tests/__pycache__ scripts/__pycache__
+
+kernel:
+	bash scripts/build-kernel.sh
+
+run:
+	bash scripts/run.sh -j $(JOBS) --kernel $(KERNEL)
+
+check:
+	bash scripts/check.sh

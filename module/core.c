@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmrace core: the scenario registry, the life of a run, unattended runs
+ * from module parameters, and KTAP results.
+ *
+ * Every run is driven by its own control kthread so that a debugfs write
+ * or insmod returns at once: BEGIN marker, ->setup, drivers for
+ * duration_ms (or until stopped), ->stop, ->check, ->teardown, KTAP line
+ * with the stats as diagnostics, END marker.  scripts/judge.py attributes
+ * every splat between BEGIN and END to that scenario/variant.
+ */
+#define pr_fmt(fmt) "mmrace: " fmt
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/kthread.h>
+#include <linux/slab.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/sched/clock.h>
+#include "mmrace.h"
+#include "compat.h"
+#include "trace.h"
+
+/* The one table a new scenario is added to (and its object to Kbuild). */
+extern const struct mmrace_scenario mmrace_selftest;
+extern const struct mmrace_scenario mmrace_defer_free;
+
+const struct mmrace_scenario *const mmrace_scenarios[] = {
+	&mmrace_selftest,
+	&mmrace_defer_free,
+};
+
+const unsigned int mmrace_nr_scenarios = ARRAY_SIZE(mmrace_scenarios);
+
+const struct mmrace_knob mmrace_core_knobs[MMRACE_NR_CORE_KNOBS] = {
+	[MMRACE_K_DURATION] = { "duration_ms", 0, 0, 3600000,
+		"run length; 0: the variant's default, until 'echo 0 > run' if none" },
+	[MMRACE_K_CONTEXTS] = { "contexts", 0, 0, MMRACE_CTX_ALL,
+		"bitmask or names (task,softirq,hrtimer,hardirq,ipi,wq); 0: the scenario's" },
+	[MMRACE_K_THREADS] = { "threads", 0, 0, MMRACE_MAX_CPUS,
+		"task-context kthreads; 0: one per online CPU" },
+	[MMRACE_K_PERIOD_US] = { "period_us", 1000, 10, 1000000,
+		"period of the timer, hrtimer, irq_work, IPI and work drivers" },
+	[MMRACE_K_BURST] = { "burst", 4, 1, 1000,
+		"operations per timer, hrtimer, irq_work, IPI or work callback" },
+};
+
+#define MMRACE_DEFAULT_DURATION_MS	4000
+
+static char *run = "";
+module_param(run, charp, 0444);
+MODULE_PARM_DESC(run, "Run at load, in order: all, clean, bugs, <scenario> or <scenario>/<variant>, comma separated");
+static unsigned int duration_ms;
+module_param(duration_ms, uint, 0444);
+MODULE_PARM_DESC(duration_ms, "Override every run's duration_ms (0: each variant's default)");
+static unsigned int threads;
+module_param(threads, uint, 0444);
+MODULE_PARM_DESC(threads, "Task-context kthreads per run (0: one per online CPU)");
+
+struct mmrace_slot *mmrace_slots;
+static atomic_t mmrace_ktap_nr = ATOMIC_INIT(0);
+static struct task_struct *mmrace_runner;
+static bool mmrace_runner_finished;
+/* Set first thing at unload; the runner tests it under the slot lock. */
+static bool mmrace_exiting;
+
+const struct mmrace_knob *mmrace_slot_knob(const struct mmrace_slot *s,
+					   unsigned int i)
+{
+	if (i < MMRACE_NR_CORE_KNOBS)
+		return &mmrace_core_knobs[i];
+	return &s->sc->knobs[i - MMRACE_NR_CORE_KNOBS];
+}
+
+unsigned int mmrace_slot_nr_knobs(const struct mmrace_slot *s)
+{
+	return MMRACE_NR_CORE_KNOBS + s->sc->nr_knobs;
+}
+
+void mmrace_stat_max(struct mmrace_run *r, unsigned int i, u64 v)
+{
+	s64 old = atomic64_read(&r->max[i]);
+
+	/* Racing maxima: retry only while ours is still the larger one. */
+	while ((u64)old < v) {
+		s64 cur = atomic64_cmpxchg(&r->max[i], old, v);
+
+		if (cur == old)
+			break;
+		old = cur;
+	}
+}
+
+u64 mmrace_stat_read(struct mmrace_run *r, unsigned int i)
+{
+	u64 sum = 0;
+	int cpu;
+
+	if (r->sc->stats[i].kind == MMRACE_MAX)
+		return atomic64_read(&r->max[i]);
+	for_each_possible_cpu(cpu)
+		sum += data_race(per_cpu_ptr(r->stat, cpu)[i]);
+	return sum;
+}
+
+u64 mmrace_ops_read(struct mmrace_run *r, enum mmrace_ctx ctx)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += data_race(per_cpu_ptr(r->ops, cpu)[ctx]);
+	return sum;
+}
+
+static u64 mmrace_run_ms(struct mmrace_run *r)
+{
+	u64 end = READ_ONCE(r->t_end_ns) ?: local_clock();
+
+	return div_u64(end - r->t_start_ns, NSEC_PER_MSEC);
+}
+
+/* "key: value" lines; the same names in debugfs stats and in KTAP. */
+void mmrace_print_stats(struct mmrace_run *r, struct seq_file *m)
+{
+	const char *id = r->sc->name, *var = r->var->name;
+	u64 ms = mmrace_run_ms(r);
+	unsigned int i;
+
+#define mmrace_stat_line(fmt, ...)					\
+	do {								\
+		if (m)							\
+			seq_printf(m, fmt "\n", ##__VA_ARGS__);		\
+		else							\
+			pr_info("    # %s/%s " fmt "\n", id, var,	\
+				##__VA_ARGS__);				\
+	} while (0)
+
+	mmrace_stat_line("run_ms: %llu", ms);
+	for (i = 0; i < MMRACE_NR_CTX; i++) {
+		u64 n;
+
+		if (!(r->contexts & BIT(i)))
+			continue;
+		n = mmrace_ops_read(r, i);
+		mmrace_stat_line("ops_%s: %llu", mmrace_ctx_names[i], n);
+		mmrace_stat_line("ops_per_s_%s: %llu", mmrace_ctx_names[i],
+				 ms ? div64_u64(n * 1000, ms) : 0);
+	}
+	for (i = 0; i < r->sc->nr_stats; i++)
+		mmrace_stat_line("%s: %llu", r->sc->stats[i].name,
+				 mmrace_stat_read(r, i));
+#undef mmrace_stat_line
+}
+
+const char *mmrace_run_state(struct mmrace_run *r)
+{
+	if (!r)
+		return "idle";
+	if (!completion_done(&r->done))
+		return "running";
+	if (r->skip)
+		return "skip";
+	return r->result ? "not ok" : "ok";
+}
+
+/* A clean run proves itself only if it did real work in every context. */
+static int mmrace_check_floor(struct mmrace_run *r)
+{
+	u64 total = 0;
+	unsigned int i;
+
+	for (i = 0; i < MMRACE_NR_CTX; i++) {
+		u64 n;
+
+		if (!(r->contexts & BIT(i)))
+			continue;
+		n = mmrace_ops_read(r, i);
+		total += n;
+		if (!n) {
+			mmrace_invariant(r, "no operation ran in context %s",
+					 mmrace_ctx_names[i]);
+			return -EIO;
+		}
+	}
+	if (total < r->sc->min_ops) {
+		mmrace_invariant(r, "only %llu ops, floor is %llu", total,
+				 r->sc->min_ops);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void mmrace_report(struct mmrace_run *r)
+{
+	const char *id = r->sc->name, *var = r->var->name;
+
+	if (r->skip)
+		pr_info("ok %u %s/%s # SKIP %s\n", r->ktap_nr, id, var, r->skip);
+	else
+		pr_info("%s %u %s/%s\n", r->result ? "not ok" : "ok",
+			r->ktap_nr, id, var);
+	mmrace_print_stats(r, NULL);
+	pr_info("END %s/%s result=%s\n", id, var,
+		r->skip ? "skip" : r->result ? "not_ok" : "ok");
+}
+
+/* noinline: keeps "mmrace_ctl" in every splat's stack, as lkdtm does. */
+static noinline int mmrace_ctl(void *arg)
+{
+	struct mmrace_run *r = arg;
+	const struct mmrace_scenario *sc = r->sc;
+	u64 ms = r->knob[MMRACE_K_DURATION];
+	int ret;
+
+	pr_info("BEGIN %s/%s expect=%s\n", sc->name, r->var->name,
+		r->var->expect);
+	trace_mmrace_begin(sc->name, r->var->name);
+	r->t_start_ns = local_clock();
+	ret = sc->setup ? sc->setup(r) : 0;
+	if (ret) {
+		if (!r->skip)
+			pr_err("%s/%s: setup failed: %d\n", sc->name,
+			       r->var->name, ret);
+		r->result = ret;
+		goto report;
+	}
+	ret = mmrace_drivers_start(r);
+	if (!ret) {
+		if (ms)
+			wait_for_completion_timeout(&r->stop_req,
+						    msecs_to_jiffies(ms));
+		else
+			wait_for_completion(&r->stop_req);
+	}
+	WRITE_ONCE(r->stopping, true);
+	mmrace_drivers_stop(r);
+	if (sc->stop)
+		sc->stop(r);
+	r->t_end_ns = local_clock();
+	if (ret)
+		r->result = ret;
+	else if (sc->check)
+		r->result = sc->check(r);
+	if (!r->result && !strcmp(r->var->expect, "clean"))
+		r->result = mmrace_check_floor(r);
+	if (sc->teardown)
+		sc->teardown(r);
+report:
+	if (!r->t_end_ns)
+		r->t_end_ns = local_clock();
+	trace_mmrace_end(sc->name, r->var->name);
+	mmrace_report(r);
+	/* The last store before exit: after it, rmmod may free us. */
+	kthread_complete_and_exit(&r->done, 0);
+}
+
+struct lock_class_key *mmrace_lock_key(struct mmrace_run *r)
+{
+	struct lock_class_key *key;
+
+	/* A scenario with more lock classes: raise MMRACE_MAX_LOCKS. */
+	if (WARN_ON_ONCE(r->nr_lock_keys >= MMRACE_MAX_LOCKS))
+		return &r->lock_keys[MMRACE_MAX_LOCKS - 1];
+	key = &r->lock_keys[r->nr_lock_keys++];
+	lockdep_register_key(key);
+	return key;
+}
+
+static void mmrace_run_free(struct mmrace_run *r)
+{
+	unsigned int i;
+
+	if (!r)
+		return;
+	/* After teardown: no lock of these classes exists any more. */
+	for (i = 0; i < r->nr_lock_keys; i++)
+		lockdep_unregister_key(&r->lock_keys[i]);
+	free_percpu(r->stat);
+	free_percpu(r->ops);
+	kfree(r);
+}
+
+static struct mmrace_run *mmrace_run_alloc(struct mmrace_slot *s)
+{
+	const struct mmrace_scenario *sc = s->sc;
+	struct mmrace_run *r;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return NULL;
+	r->stat = __alloc_percpu(sizeof(u64) * MMRACE_MAX_STATS,
+				 __alignof__(u64));
+	r->ops = __alloc_percpu(sizeof(u64) * MMRACE_NR_CTX, __alignof__(u64));
+	if (!r->stat || !r->ops) {
+		mmrace_run_free(r);
+		return NULL;
+	}
+	r->sc = sc;
+	r->variant = s->variant;
+	r->var = &sc->variants[s->variant];
+	memcpy(r->knob, s->knob, sizeof(r->knob));
+	if (!r->knob[MMRACE_K_DURATION])
+		r->knob[MMRACE_K_DURATION] = duration_ms ?: r->var->duration_ms ?:
+					     sc->duration_ms ?: MMRACE_DEFAULT_DURATION_MS;
+	if (!r->knob[MMRACE_K_CONTEXTS])
+		r->knob[MMRACE_K_CONTEXTS] = sc->contexts;
+	if (!r->knob[MMRACE_K_THREADS])
+		r->knob[MMRACE_K_THREADS] = threads ?: num_online_cpus();
+	init_completion(&r->stop_req);
+	init_completion(&r->done);
+	return r;
+}
+
+/* For the guest script: "none" without run=, "active", then "done". */
+const char *mmrace_runner_state(void)
+{
+	if (!mmrace_runner)
+		return "none";
+	return READ_ONCE(mmrace_runner_finished) ? "done" : "active";
+}
+
+bool mmrace_slot_running(struct mmrace_slot *s)
+{
+	return s->run && !completion_done(&s->run->done);
+}
+
+int mmrace_slot_start(struct mmrace_slot *s)
+{
+	struct mmrace_run *r;
+
+	lockdep_assert_held(&s->lock);
+	if (mmrace_slot_running(s))
+		return -EBUSY;
+	r = mmrace_run_alloc(s);
+	if (!r)
+		return -ENOMEM;
+	r->ktap_nr = atomic_inc_return(&mmrace_ktap_nr);
+	r->ctl = kthread_run(mmrace_ctl, r, "mmrace/%s", s->sc->name);
+	if (IS_ERR(r->ctl)) {
+		int ret = PTR_ERR(r->ctl);
+
+		mmrace_run_free(r);
+		return ret;
+	}
+	mmrace_run_free(s->run);
+	s->run = r;
+	return 0;
+}
+
+void mmrace_slot_stop(struct mmrace_slot *s)
+{
+	lockdep_assert_held(&s->lock);
+	if (!s->run)
+		return;
+	complete(&s->run->stop_req);
+	wait_for_completion(&s->run->done);
+}
+
+static struct mmrace_slot *mmrace_find(const char *name, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < mmrace_nr_scenarios; i++)
+		if (strlen(mmrace_scenarios[i]->name) == len &&
+		    !strncmp(mmrace_scenarios[i]->name, name, len))
+			return &mmrace_slots[i];
+	return NULL;
+}
+
+static int mmrace_find_variant(const struct mmrace_scenario *sc,
+			       const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->nr_variants; i++)
+		if (!strcmp(sc->variants[i].name, name))
+			return i;
+	return -EINVAL;
+}
+
+/*
+ * Unattended runs: "all", "clean", "bugs", a scenario name, or
+ * scenario/variant, comma separated, run one after another.
+ */
+struct mmrace_item {
+	struct mmrace_slot *slot;
+	unsigned int variant;
+};
+
+static bool mmrace_selects(const char *tok, const struct mmrace_variant *v)
+{
+	bool clean = !strcmp(v->expect, "clean");
+
+	return !strcmp(tok, "all") || (!strcmp(tok, "clean") && clean) ||
+	       (!strcmp(tok, "bugs") && !clean);
+}
+
+static int mmrace_parse_run(char *spec, struct mmrace_item *items, int max)
+{
+	char *tok;
+	int n = 0;
+
+	while ((tok = strsep(&spec, ",")) != NULL) {
+		char *slash = strchr(tok, '/');
+		struct mmrace_slot *s;
+		unsigned int i, j;
+
+		if (!*tok)
+			continue;
+		if (!slash) {
+			for (i = 0; i < mmrace_nr_scenarios; i++) {
+				const struct mmrace_scenario *sc = mmrace_scenarios[i];
+				bool all = !strcmp(tok, sc->name);
+
+				for (j = 0; j < sc->nr_variants && n < max; j++)
+					if (all || mmrace_selects(tok, &sc->variants[j]))
+						items[n++] = (struct mmrace_item){ &mmrace_slots[i], j };
+			}
+			continue;
+		}
+		s = mmrace_find(tok, slash - tok);
+		if (!s) {
+			pr_warn("run=: no scenario '%.*s'\n", (int)(slash - tok), tok);
+			return -EINVAL;
+		}
+		j = mmrace_find_variant(s->sc, slash + 1);
+		if ((int)j < 0) {
+			pr_warn("run=: %s has no variant '%s'\n", s->sc->name, slash + 1);
+			return -EINVAL;
+		}
+		if (n < max)
+			items[n++] = (struct mmrace_item){ s, j };
+	}
+	return n;
+}
+
+struct mmrace_plan {
+	int n;
+	struct mmrace_item items[];
+};
+
+static int mmrace_runner_fn(void *arg)
+{
+	struct mmrace_plan *plan = arg;
+	int i;
+
+	pr_info("KTAP version 1\n");
+	pr_info("1..%d\n", plan->n);
+	for (i = 0; i < plan->n && !kthread_should_stop(); i++) {
+		struct mmrace_slot *s = plan->items[i].slot;
+		struct mmrace_run *r;
+		int ret;
+
+		mutex_lock(&s->lock);
+		if (READ_ONCE(mmrace_exiting)) {
+			mutex_unlock(&s->lock);
+			break;
+		}
+		s->variant = plan->items[i].variant;
+		ret = mmrace_slot_start(s);
+		r = s->run;
+		mutex_unlock(&s->lock);
+		if (ret) {
+			pr_err("run=: cannot start %s: %d\n", s->sc->name, ret);
+			continue;
+		}
+		/* rmmod stops the run through the slot; we only wait. */
+		wait_for_completion(&r->done);
+	}
+	pr_info("DONE %d runs\n", i);
+	kfree(plan);
+	WRITE_ONCE(mmrace_runner_finished, true);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ);
+	return 0;
+}
+
+static int mmrace_start_runner(void)
+{
+	int max = 0, n;
+	struct mmrace_plan *plan;
+	char *spec;
+	unsigned int i;
+
+	for (i = 0; i < mmrace_nr_scenarios; i++)
+		max += mmrace_scenarios[i]->nr_variants;
+	max *= 4;
+	plan = kzalloc(struct_size(plan, items, max), GFP_KERNEL);
+	spec = kstrdup(run, GFP_KERNEL);
+	if (!plan || !spec) {
+		kfree(plan);
+		kfree(spec);
+		return -ENOMEM;
+	}
+	n = mmrace_parse_run(spec, plan->items, max);
+	kfree(spec);
+	if (n <= 0) {
+		kfree(plan);
+		if (!n)
+			pr_warn("run=%s selects nothing; accepted: all, clean, bugs, <scenario>, <scenario>/<variant>\n",
+				run);
+		return n ?: -EINVAL;
+	}
+	plan->n = n;
+	mmrace_runner = kthread_run(mmrace_runner_fn, plan, "mmrace/runner");
+	if (IS_ERR(mmrace_runner)) {
+		int ret = PTR_ERR(mmrace_runner);
+
+		mmrace_runner = NULL;
+		kfree(plan);
+		return ret;
+	}
+	return 0;
+}
+
+/* The single cleanup for exit, init unwind and everything in between. */
+static void mmrace_cleanup(void)
+{
+	unsigned int i;
+
+	WRITE_ONCE(mmrace_exiting, true);
+	mmrace_debugfs_exit();
+	if (mmrace_slots) {
+		for (i = 0; i < mmrace_nr_scenarios; i++) {
+			struct mmrace_slot *s = &mmrace_slots[i];
+
+			mutex_lock(&s->lock);
+			mmrace_slot_stop(s);
+			mutex_unlock(&s->lock);
+		}
+	}
+	if (mmrace_runner) {
+		kthread_stop(mmrace_runner);
+		mmrace_runner = NULL;
+	}
+	mmrace_inject_clear();
+	if (mmrace_slots) {
+		for (i = 0; i < mmrace_nr_scenarios; i++) {
+			mmrace_run_free(mmrace_slots[i].run);
+			mutex_destroy(&mmrace_slots[i].lock);
+		}
+		kfree(mmrace_slots);
+		mmrace_slots = NULL;
+	}
+}
+
+static int __init mmrace_init(void)
+{
+	unsigned int i, k;
+	int ret;
+
+	pr_info("load: run=%s duration_ms=%u threads=%u cpus=%u\n", run,
+		duration_ms, threads, num_online_cpus());
+	mmrace_slots = kcalloc(mmrace_nr_scenarios, sizeof(*mmrace_slots),
+			       GFP_KERNEL);
+	if (!mmrace_slots)
+		return -ENOMEM;
+	for (i = 0; i < mmrace_nr_scenarios; i++) {
+		struct mmrace_slot *s = &mmrace_slots[i];
+
+		s->sc = mmrace_scenarios[i];
+		if (WARN_ON_ONCE(s->sc->nr_knobs > MMRACE_MAX_KNOBS ||
+				 s->sc->nr_stats > MMRACE_MAX_STATS)) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		mutex_init(&s->lock);
+		for (k = 0; k < mmrace_slot_nr_knobs(s); k++)
+			s->knob[k] = mmrace_slot_knob(s, k)->def;
+	}
+	ret = mmrace_debugfs_init();
+	if (ret)
+		goto fail;
+	if (*run) {
+		ret = mmrace_start_runner();
+		if (ret)
+			goto fail;
+	}
+	return 0;
+fail:
+	mmrace_cleanup();
+	return ret;
+}
+
+static void __exit mmrace_exit(void)
+{
+	mmrace_cleanup();
+	pr_info("unload\n");
+}
+
+module_init(mmrace_init);
+module_exit(mmrace_exit);
+MODULE_DESCRIPTION("mmrace: linux-mm races reimplemented and provoked");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(MMRACE_VERSION);

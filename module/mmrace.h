@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mmrace: reimplementations of linux-mm mechanisms whose races took
+ * weeks to find, driven from every context the threads talk about, so
+ * that lockdep, RCU, DEBUG_LIST and the fault handler catch the posted
+ * code and stay silent on what landed.
+ *
+ * A scenario is one const struct mmrace_scenario in its own file under
+ * scenarios/, listed once in core.c.  The core owns everything else:
+ * driver contexts, debugfs, knobs, stats, KTAP results and markers.
+ */
+#ifndef MMRACE_H
+#define MMRACE_H
+
+#include <linux/types.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
+#include <linux/lockdep.h>
+
+#define MMRACE_MAX_KNOBS	16
+#define MMRACE_MAX_STATS	32
+#define MMRACE_MAX_CPUS		64
+#define MMRACE_MAX_LOCKS	8
+
+/* The contexts a scenario operation can be called from. */
+enum mmrace_ctx {
+	MMRACE_CTX_TASK,	/* per-CPU stress kthreads */
+	MMRACE_CTX_SOFTIRQ,	/* timer_list callbacks */
+	MMRACE_CTX_HRTIMER,	/* hrtimer in HRTIMER_MODE_REL_SOFT */
+	MMRACE_CTX_HARDIRQ,	/* irq_work on the local CPU */
+	MMRACE_CTX_IPI,		/* smp_call_function_single() to another CPU */
+	MMRACE_CTX_WQ,		/* a work item on the system workqueue */
+	MMRACE_NR_CTX
+};
+
+#define MMRACE_CTX_ALL		((1U << MMRACE_NR_CTX) - 1)
+
+extern const char *const mmrace_ctx_names[MMRACE_NR_CTX];
+
+struct mmrace_variant {
+	const char *name;
+	/*
+	 * "clean", or "<kind>:<headline>" naming the detector that must
+	 * fire ("lockdep:inconsistent lock state"); alternatives are joined
+	 * with '|'.  scripts/judge.py matches it against the console.
+	 */
+	const char *expect;
+	const char *doc;
+	/* Defaults that differ from the scenario's, e.g. a longer run. */
+	u64 duration_ms;
+	/* The scenario's own description of how this variant behaves. */
+	const void *data;
+};
+
+struct mmrace_knob {
+	const char *name;
+	u64 def;
+	u64 min;
+	u64 max;
+	const char *doc;
+};
+
+enum mmrace_stat_kind {
+	MMRACE_SUM,	/* per-CPU counter, summed on read */
+	MMRACE_MAX,	/* largest value seen */
+};
+
+struct mmrace_stat {
+	const char *name;
+	enum mmrace_stat_kind kind;
+};
+
+struct mmrace_run;
+
+struct mmrace_scenario {
+	const char *name;
+	const char *doc;
+	const struct mmrace_variant *variants;
+	unsigned int nr_variants;
+	const struct mmrace_knob *knobs;
+	unsigned int nr_knobs;
+	const struct mmrace_stat *stats;
+	unsigned int nr_stats;
+	/* Contexts the drivers call ->op() from unless the user says. */
+	unsigned int contexts;
+	/* Ops a clean run must have done, in all, to count as clean. */
+	u64 min_ops;
+	/* Default run length; a variant's own overrides it. */
+	u64 duration_ms;
+
+	int (*setup)(struct mmrace_run *r);
+	/* One operation; must not sleep unless @ctx is TASK or WQ. */
+	void (*op)(struct mmrace_run *r, enum mmrace_ctx ctx);
+	/* After every driver has stopped: drain what is still deferred. */
+	void (*stop)(struct mmrace_run *r);
+	/* Invariants; print what broke with mmrace_invariant(), return -EIO. */
+	int (*check)(struct mmrace_run *r);
+	void (*teardown)(struct mmrace_run *r);
+};
+
+/* Knobs every scenario has; the scenario's own ones follow them. */
+enum mmrace_core_knob {
+	MMRACE_K_DURATION,
+	MMRACE_K_CONTEXTS,
+	MMRACE_K_THREADS,
+	MMRACE_K_PERIOD_US,
+	MMRACE_K_BURST,
+	MMRACE_NR_CORE_KNOBS
+};
+
+struct mmrace_drivers;
+
+/* One run of one variant: created by "run", freed by the next or rmmod. */
+struct mmrace_run {
+	const struct mmrace_scenario *sc;
+	const struct mmrace_variant *var;
+	unsigned int variant;
+	u64 knob[MMRACE_NR_CORE_KNOBS + MMRACE_MAX_KNOBS];
+	unsigned int contexts;		/* contexts really started */
+
+	/* Hot-path counters: plain per-CPU increments, summed on read. */
+	u64 __percpu *stat;
+	u64 __percpu *ops;		/* [MMRACE_NR_CTX] */
+	atomic64_t max[MMRACE_MAX_STATS];
+
+	bool stopping;			/* READ_ONCE() in every loop */
+	struct completion stop_req;
+	struct completion done;
+	struct task_struct *ctl;
+	struct mmrace_drivers *drv;
+	u64 t_start_ns, t_end_ns;
+	int result;			/* 0 ok, -EIO invariant, <0 setup */
+	const char *skip;		/* non-NULL: SKIP with this reason */
+	unsigned int ktap_nr;
+	struct lock_class_key lock_keys[MMRACE_MAX_LOCKS];
+	unsigned int nr_lock_keys;
+
+	void *priv;			/* the scenario's own state */
+};
+
+static inline u64 mmrace_knob(const struct mmrace_run *r, unsigned int i)
+{
+	return r->knob[MMRACE_NR_CORE_KNOBS + i];
+}
+
+static inline bool mmrace_stopping(const struct mmrace_run *r)
+{
+	return READ_ONCE(r->stopping);
+}
+
+static inline bool mmrace_variant_is(const struct mmrace_run *r,
+				     const char *name)
+{
+	return !strcmp(r->var->name, name);
+}
+
+static inline void mmrace_stat_add(struct mmrace_run *r, unsigned int i, u64 v)
+{
+	this_cpu_add(r->stat[i], v);
+}
+
+static inline void mmrace_stat_inc(struct mmrace_run *r, unsigned int i)
+{
+	this_cpu_inc(r->stat[i]);
+}
+
+void mmrace_stat_max(struct mmrace_run *r, unsigned int i, u64 v);
+u64 mmrace_stat_read(struct mmrace_run *r, unsigned int i);
+u64 mmrace_ops_read(struct mmrace_run *r, enum mmrace_ctx ctx);
+
+/*
+ * Every private lock gets a lockdep class named after what it models
+ * ("mmrace_hugetlb_lock"), so that a splat names the lock that broke.
+ * The key belongs to the run: each run starts with fresh lock classes,
+ * so a clean variant is not blamed for the usage a previous variant of
+ * the same boot registered.  Locks that share a class share a key.
+ */
+struct lock_class_key *mmrace_lock_key(struct mmrace_run *r);
+
+#define mmrace_spin_lock_init_key(lock, key, name)			\
+	do {								\
+		spin_lock_init(lock);					\
+		lockdep_set_class_and_name(lock, key, name);		\
+	} while (0)
+
+#define mmrace_spin_lock_init(r, lock, name)				\
+	mmrace_spin_lock_init_key(lock, mmrace_lock_key(r), name)
+
+/*
+ * For bug variants that take a task-only lock from an IRQ.  lockdep must
+ * see a real spin_lock() there (a trylock marks no IN-*IRQ usage), but
+ * the CPU must not then really deadlock on the task it interrupted, or
+ * the guest dies before it can report.  The holder could only be this
+ * CPU's interrupted context if the lock is held at all: then bail out.
+ * A holder on another CPU that takes it after the check is just waited
+ * for.
+ */
+static inline bool mmrace_irq_spin_lock(spinlock_t *lock)
+{
+	if (spin_is_locked(lock))
+		return false;
+	spin_lock(lock);
+	return true;
+}
+
+/* Report a broken invariant: one console line the judge recognises. */
+#define mmrace_invariant(r, fmt, ...)					\
+	pr_err("INVARIANT %s/%s: " fmt "\n", (r)->sc->name,		\
+	       (r)->var->name, ##__VA_ARGS__)
+
+/* Which driver context the caller is really in, for stats and asserts. */
+enum mmrace_ctx mmrace_ctx_now(void);
+
+/* drivers.c */
+int mmrace_drivers_start(struct mmrace_run *r);
+void mmrace_drivers_stop(struct mmrace_run *r);
+void mmrace_raise_hardirq(struct mmrace_run *r);
+
+/* core.c */
+extern const struct mmrace_scenario *const mmrace_scenarios[];
+extern const unsigned int mmrace_nr_scenarios;
+extern const struct mmrace_knob mmrace_core_knobs[MMRACE_NR_CORE_KNOBS];
+
+/*
+ * What debugfs and the module parameters act on: one per scenario, for
+ * the module's lifetime.  @lock serialises start/stop and knob writes;
+ * the last run stays here so that its stats and result can be read.
+ */
+struct mmrace_slot {
+	const struct mmrace_scenario *sc;
+	struct mutex lock;
+	unsigned int variant;
+	u64 knob[MMRACE_NR_CORE_KNOBS + MMRACE_MAX_KNOBS];
+	struct mmrace_run *run;
+};
+
+extern struct mmrace_slot *mmrace_slots;
+
+const struct mmrace_knob *mmrace_slot_knob(const struct mmrace_slot *s,
+					   unsigned int i);
+unsigned int mmrace_slot_nr_knobs(const struct mmrace_slot *s);
+int mmrace_slot_start(struct mmrace_slot *s);
+void mmrace_slot_stop(struct mmrace_slot *s);
+bool mmrace_slot_running(struct mmrace_slot *s);
+const char *mmrace_run_state(struct mmrace_run *r);
+const char *mmrace_runner_state(void);
+struct seq_file;
+void mmrace_print_stats(struct mmrace_run *r, struct seq_file *m);
+
+/* debugfs.c */
+int mmrace_debugfs_init(void);
+void mmrace_debugfs_exit(void);
+struct dentry;
+
+/* inject.c: kprobe delays that widen race windows */
+int mmrace_inject_set(const char *spec);
+void mmrace_inject_show(struct seq_file *m);
+void mmrace_inject_clear(void);
+
+#endif /* MMRACE_H */

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * defer_free: freeing hugetlb pages from non-task context (linux-mm,
+ * Dec 2019, "mm/hugetlb: Defer freeing of huge pages if in non-task
+ * context"; landed as c77c0a8ac4c5, later replaced by db71ef79b59b).
+ *
+ * A private pool of real compound pages under a lock modelled on the
+ * 2019 hugetlb_lock (plain spin_lock, never IRQ-safe) and a subpool lock.
+ * Task context allocates from the pool, as a fault does; every context
+ * drops the last reference, as an I/O completion did in the report
+ * (bio_check_pages_dirty -> put_page -> free_huge_page from softirq).
+ *
+ *   direct          free takes both locks wherever it runs: lockdep
+ *   xchg            the posted patch: xchg list, NEXT_PENDING in
+ *                   page->mapping until next is written, drained by a work
+ *   xchg_nopending  the same without the marker: the drain follows a
+ *                   stale next and pages are lost
+ *   llist           what landed (v3): llist_add + llist_del_all
+ *   irqsafe         what replaced it in 5.13: IRQ-safe locks, no deferral
+ */
+#define pr_fmt(fmt) "mmrace: " fmt
+
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/gfp.h>
+#include <linux/llist.h>
+#include <linux/random.h>
+#include <linux/delay.h>
+#include <linux/workqueue.h>
+#include <linux/sched/clock.h>
+#include "../mmrace.h"
+#include "../trace.h"
+
+enum df_defer { DF_DIRECT, DF_XCHG, DF_XCHG_NOPENDING, DF_LLIST };
+
+struct df_policy {
+	enum df_defer defer;
+	bool irqsafe;		/* hugetlb_lock and the subpool lock */
+};
+
+/* Where each page is, so that a page in two places is caught. */
+enum df_state { DF_POOL, DF_HELD, DF_DEFERRED };
+
+/* The posted patch's marker: "next not written yet". */
+#define DF_NEXT_PENDING ((struct address_space *)-1L)
+
+struct df {
+	const struct df_policy *pol;
+	unsigned int order, nr;
+	struct page **pages;		/* every page we own, by page->index */
+	atomic_t *state;		/* enum df_state, by page->index */
+	struct page **held;		/* allocated, not yet freed; xchg slots */
+
+	spinlock_t hugetlb_lock;	/* mmrace_hugetlb_lock: free, nr_free */
+	struct list_head free;
+	unsigned int nr_free;
+
+	spinlock_t spool_lock;		/* mmrace_subpool_lock: used */
+	long used;
+
+	struct page *xchg_list;		/* DF_XCHG*: through page->mapping */
+	struct llist_head llist;	/* DF_LLIST: node in page->mapping */
+	struct work_struct work;
+	struct mmrace_run *r;
+};
+
+enum {
+	DF_ALLOC, DF_FREE_DIRECT, DF_DEFERRED_N, DF_DRAINED, DF_PENDING_SPINS,
+	DF_MAX_BACKLOG, DF_MAX_DEFERRED_US, DF_IRQ_TRYLOCK_BUSY, DF_POOL_EMPTY,
+	DF_DOUBLE_FREE, DF_NR
+};
+
+static const struct mmrace_stat df_stats[DF_NR] = {
+	[DF_ALLOC] = { "alloc", MMRACE_SUM },
+	[DF_FREE_DIRECT] = { "free_direct", MMRACE_SUM },
+	[DF_DEFERRED_N] = { "deferred", MMRACE_SUM },
+	[DF_DRAINED] = { "drained", MMRACE_SUM },
+	[DF_PENDING_SPINS] = { "pending_spins", MMRACE_SUM },
+	[DF_MAX_BACKLOG] = { "max_backlog", MMRACE_MAX },
+	[DF_MAX_DEFERRED_US] = { "max_deferred_us", MMRACE_MAX },
+	[DF_IRQ_TRYLOCK_BUSY] = { "irq_trylock_busy", MMRACE_SUM },
+	[DF_POOL_EMPTY] = { "pool_empty", MMRACE_SUM },
+	[DF_DOUBLE_FREE] = { "double_free", MMRACE_SUM },
+};
+
+enum { DF_K_PAGES, DF_K_ORDER, DF_K_WINDOW_NS };
+
+static const struct mmrace_knob df_knobs[] = {
+	[DF_K_PAGES] = { "pages", 64, 2, 4096, "huge pages in the pool" },
+	[DF_K_ORDER] = { "order", 2, 0, 9, "order of each compound page" },
+	[DF_K_WINDOW_NS] = { "window_ns", 1000, 0, 100000,
+		"delay between the xchg and the write of next (xchg variants)" },
+};
+
+static struct page *df_node_page(struct llist_node *node)
+{
+	return container_of((struct address_space **)node, struct page, mapping);
+}
+
+/*
+ * The 2019 locks are plain spin_lock(): correct only in task context.
+ * "direct" takes them from IRQs too, as free_huge_page() did from the
+ * I/O completion; mmrace_irq_spin_lock() keeps the CPU from really
+ * deadlocking after lockdep has said it would.
+ */
+static bool df_lock(struct df *df, spinlock_t *lock, unsigned long *flags)
+{
+	if (df->pol->irqsafe) {
+		spin_lock_irqsave(lock, *flags);
+		return true;
+	}
+	if (in_task()) {
+		spin_lock(lock);
+		return true;
+	}
+	return mmrace_irq_spin_lock(lock);
+}
+
+static void df_unlock(struct df *df, spinlock_t *lock, unsigned long flags)
+{
+	if (df->pol->irqsafe)
+		spin_unlock_irqrestore(lock, flags);
+	else
+		spin_unlock(lock);
+}
+
+static bool df_move(struct df *df, struct page *page, enum df_state from,
+		    enum df_state to)
+{
+	int was = atomic_cmpxchg(&df->state[page->index], from, to);
+
+	if (was == from)
+		return true;
+	/* The first few say which page; the count says how many. */
+	if (mmrace_stat_read(df->r, DF_DOUBLE_FREE) < 3)
+		mmrace_invariant(df->r, "page %lu in two places: moving %d -> %d, but it is %d",
+				 page->index, from, to, was);
+	mmrace_stat_inc(df->r, DF_DOUBLE_FREE);
+	return false;
+}
+
+static void df_hold(struct df *df, struct page *page)
+{
+	unsigned int i, start = get_random_u32_below(df->nr);
+
+	for (i = 0; i < df->nr; i++)
+		if (!cmpxchg(&df->held[(start + i) % df->nr], NULL, page))
+			return;
+	WARN_ON_ONCE(1);	/* more slots than pages: cannot happen */
+}
+
+static struct page *df_unhold(struct df *df)
+{
+	unsigned int i, start = get_random_u32_below(df->nr);
+	struct page *page;
+
+	for (i = 0; i < 4; i++) {
+		page = xchg(&df->held[(start + i) % df->nr], NULL);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
+
+/*
+ * hugepage_subpool_put_pages() + the pool half of __free_huge_page().
+ * mmrace nests the two locks (upstream takes them one after the other)
+ * so that a busy trylock from an IRQ has nothing to undo.
+ */
+static bool __df_free(struct df *df, struct page *page)
+{
+	unsigned long flags, flags2;
+
+	if (!df_lock(df, &df->spool_lock, &flags))
+		goto busy;
+	if (!df_lock(df, &df->hugetlb_lock, &flags2)) {
+		df_unlock(df, &df->spool_lock, flags);
+		goto busy;
+	}
+	df->used--;
+	/* The field the deferral borrowed is cleared here, as upstream. */
+	page->mapping = NULL;
+	set_page_private(page, 0);
+	list_add(&page->lru, &df->free);
+	df->nr_free++;
+	df_unlock(df, &df->hugetlb_lock, flags2);
+	df_unlock(df, &df->spool_lock, flags);
+	return true;
+busy:
+	mmrace_stat_inc(df->r, DF_IRQ_TRYLOCK_BUSY);
+	return false;
+}
+
+static void df_free_now(struct df *df, struct page *page, enum df_state from)
+{
+	if (!df_move(df, page, from, DF_POOL))
+		return;
+	if (!__df_free(df, page)) {
+		atomic_set(&df->state[page->index], DF_HELD);
+		df_hold(df, page);
+	}
+}
+
+static void df_note_drained(struct df *df, struct page *page)
+{
+	u64 us = div_u64(local_clock() - page_private(page), NSEC_PER_USEC);
+
+	mmrace_stat_max(df->r, DF_MAX_DEFERRED_US, us);
+	mmrace_stat_inc(df->r, DF_DRAINED);
+	trace_mmrace_drain(page->index, us);
+}
+
+/* free_hpage_workfn() as posted, spinning while next is NEXT_PENDING. */
+static void df_xchg_drain(struct df *df)
+{
+	struct page *curr, *next;
+	unsigned int cnt;
+
+	do {
+		curr = xchg(&df->xchg_list, NULL);
+		if (!curr)
+			break;
+		cnt = 0;
+		while (curr) {
+			next = (struct page *)READ_ONCE(curr->mapping);
+			if ((void *)next == (void *)DF_NEXT_PENDING) {
+				mmrace_stat_inc(df->r, DF_PENDING_SPINS);
+				cpu_relax();
+				continue;
+			}
+			df_note_drained(df, curr);
+			df_free_now(df, curr, DF_DEFERRED);
+			curr = next;
+			cnt++;
+		}
+		mmrace_stat_max(df->r, DF_MAX_BACKLOG, cnt);
+	} while (!READ_ONCE(df->xchg_list));
+}
+
+static void df_llist_drain(struct df *df)
+{
+	struct llist_node *node = llist_del_all(&df->llist);
+	unsigned int cnt = 0;
+
+	while (node) {
+		struct page *page = df_node_page(node);
+
+		/* The next free reuses page->mapping: read next first. */
+		node = node->next;
+		df_note_drained(df, page);
+		df_free_now(df, page, DF_DEFERRED);
+		cnt++;
+	}
+	mmrace_stat_max(df->r, DF_MAX_BACKLOG, cnt);
+}
+
+static void df_workfn(struct work_struct *w)
+{
+	struct df *df = container_of(w, struct df, work);
+
+	if (df->pol->defer == DF_LLIST)
+		df_llist_drain(df);
+	else
+		df_xchg_drain(df);
+}
+
+static void df_defer(struct df *df, struct page *page)
+{
+	struct page *next;
+
+	if (!df_move(df, page, DF_HELD, DF_DEFERRED))
+		return;
+	set_page_private(page, local_clock());
+	mmrace_stat_inc(df->r, DF_DEFERRED_N);
+	trace_mmrace_enqueue(page->index, 0);
+
+	if (df->pol->defer == DF_LLIST) {
+		/* Only the first page of a batch needs to kick the work. */
+		if (llist_add((struct llist_node *)&page->mapping, &df->llist))
+			schedule_work(&df->work);
+		return;
+	}
+	/*
+	 * Until the xchg the page is ours alone; after it the drain may
+	 * reach the page before next is written, and must not follow
+	 * whatever page->mapping held: hence the marker.
+	 */
+	if (df->pol->defer == DF_XCHG)
+		page->mapping = DF_NEXT_PENDING;
+	next = xchg(&df->xchg_list, page);
+	ndelay(mmrace_knob(df->r, DF_K_WINDOW_NS));
+	WRITE_ONCE(page->mapping, (struct address_space *)next);
+	schedule_work(&df->work);
+}
+
+/* free_huge_page(): the last reference dropped in context @ctx. */
+static void df_free(struct df *df, struct page *page)
+{
+	if (df->pol->defer != DF_DIRECT && !in_task()) {
+		df_defer(df, page);
+		return;
+	}
+	/* The posted patch's catch-up for a list whose work was missed. */
+	if (df->pol->defer == DF_XCHG || df->pol->defer == DF_XCHG_NOPENDING)
+		if (unlikely(READ_ONCE(df->xchg_list) && !work_pending(&df->work)))
+			schedule_work(&df->work);
+	mmrace_stat_inc(df->r, DF_FREE_DIRECT);
+	df_free_now(df, page, DF_HELD);
+}
+
+/* A fault allocating a huge page: subpool, then pool, task context. */
+static void df_alloc(struct df *df)
+{
+	struct page *page = NULL;
+	unsigned long flags, flags2;
+
+	df_lock(df, &df->spool_lock, &flags);
+	df_lock(df, &df->hugetlb_lock, &flags2);
+	if (df->nr_free) {
+		page = list_first_entry(&df->free, struct page, lru);
+		list_del(&page->lru);
+		df->nr_free--;
+		df->used++;
+	}
+	df_unlock(df, &df->hugetlb_lock, flags2);
+	df_unlock(df, &df->spool_lock, flags);
+
+	if (!page) {
+		mmrace_stat_inc(df->r, DF_POOL_EMPTY);
+		return;
+	}
+	if (!df_move(df, page, DF_POOL, DF_HELD))
+		return;
+	mmrace_stat_inc(df->r, DF_ALLOC);
+	df_hold(df, page);
+}
+
+static void df_op(struct mmrace_run *r, enum mmrace_ctx ctx)
+{
+	struct df *df = r->priv;
+	struct page *page;
+
+	/* Faults allocate in task context; frees come from everywhere. */
+	if (ctx == MMRACE_CTX_TASK && get_random_u32_below(2))
+		df_alloc(df);
+	page = df_unhold(df);
+	if (page)
+		df_free(df, page);
+}
+
+static int df_setup(struct mmrace_run *r)
+{
+	unsigned int i;
+	struct df *df;
+
+	df = kzalloc(sizeof(*df), GFP_KERNEL);
+	if (!df)
+		return -ENOMEM;
+	r->priv = df;
+	df->r = r;
+	df->pol = r->var->data;
+	df->nr = mmrace_knob(r, DF_K_PAGES);
+	df->order = mmrace_knob(r, DF_K_ORDER);
+	if (((u64)df->nr << df->order) > 16384) {
+		pr_warn("defer_free: pages << order must stay within 64 MiB\n");
+		return -EINVAL;
+	}
+	mmrace_spin_lock_init(r, &df->hugetlb_lock, "mmrace_hugetlb_lock");
+	mmrace_spin_lock_init(r, &df->spool_lock, "mmrace_subpool_lock");
+	INIT_LIST_HEAD(&df->free);
+	init_llist_head(&df->llist);
+	INIT_WORK(&df->work, df_workfn);
+	df->pages = kcalloc(df->nr, sizeof(*df->pages), GFP_KERNEL);
+	df->held = kcalloc(df->nr, sizeof(*df->held), GFP_KERNEL);
+	df->state = kcalloc(df->nr, sizeof(*df->state), GFP_KERNEL);
+	if (!df->pages || !df->held || !df->state)
+		return -ENOMEM;
+	for (i = 0; i < df->nr; i++) {
+		struct page *page = alloc_pages(GFP_KERNEL | __GFP_COMP |
+						__GFP_NOWARN, df->order);
+
+		if (!page)
+			return -ENOMEM;
+		page->index = i;
+		df->pages[i] = page;
+		atomic_set(&df->state[i], DF_POOL);
+		list_add_tail(&page->lru, &df->free);
+		df->nr_free++;
+	}
+	return 0;
+}
+
+/* Drivers are stopped: drain what is deferred, free what is held. */
+static void df_stop(struct mmrace_run *r)
+{
+	struct df *df = r->priv;
+	struct page *page;
+	unsigned int i;
+
+	flush_work(&df->work);
+	df_workfn(&df->work);
+	for (i = 0; i < df->nr; i++) {
+		page = xchg(&df->held[i], NULL);
+		if (page)
+			df_free_now(df, page, DF_HELD);
+	}
+}
+
+static int df_check(struct mmrace_run *r)
+{
+	struct df *df = r->priv;
+	unsigned int i, lost = 0, stale = 0, listed = 0;
+	struct page *page;
+
+	for (i = 0; i < df->nr; i++)
+		if (atomic_read(&df->state[i]) != DF_POOL)
+			lost++;
+	list_for_each_entry(page, &df->free, lru) {
+		listed++;
+		if (page->mapping)
+			stale++;
+	}
+	if (lost)
+		mmrace_invariant(r, "%u of %u pages lost: never drained off the deferred list (stale next)",
+				 lost, df->nr);
+	if (stale)
+		mmrace_invariant(r, "%u free pages still carry a deferred-list next pointer",
+				 stale);
+	/* Lost pages were never freed: the subpool still counts them. */
+	if (listed != df->nr_free || listed != df->nr - lost || df->used != lost)
+		mmrace_invariant(r, "pool recount %u, nr_free %u, subpool used %ld (want %u, %u, %u)",
+				 listed, df->nr_free, df->used, df->nr - lost,
+				 df->nr - lost, lost);
+	if (mmrace_stat_read(r, DF_DOUBLE_FREE))
+		mmrace_invariant(r, "%llu pages freed twice",
+				 mmrace_stat_read(r, DF_DOUBLE_FREE));
+	return lost || stale || listed != df->nr_free || df->used != lost ||
+	       mmrace_stat_read(r, DF_DOUBLE_FREE) ? -EIO : 0;
+}
+
+static void df_teardown(struct mmrace_run *r)
+{
+	struct df *df = r->priv;
+	unsigned int i;
+
+	if (!df)
+		return;
+	cancel_work_sync(&df->work);
+	for (i = 0; df->pages && i < df->nr; i++) {
+		struct page *page = df->pages[i];
+
+		if (!page)
+			continue;
+		/* Lost pages still carry our fields: clear before buddy. */
+		page->mapping = NULL;
+		page->index = 0;
+		set_page_private(page, 0);
+		__free_pages(page, df->order);
+	}
+	kfree(df->pages);
+	kfree(df->held);
+	kfree(df->state);
+	kfree(df);
+	r->priv = NULL;
+}
+
+static const struct df_policy df_direct = { DF_DIRECT, false };
+static const struct df_policy df_xchg = { DF_XCHG, false };
+static const struct df_policy df_xchg_nopending = { DF_XCHG_NOPENDING, false };
+static const struct df_policy df_llist = { DF_LLIST, false };
+static const struct df_policy df_irqsafe = { DF_DIRECT, true };
+
+static const struct mmrace_variant df_variants[] = {
+	{ "direct", "lockdep:inconsistent lock state",
+	  "free takes the task-only locks from softirq and hardirq",
+	  .duration_ms = 3000, .data = &df_direct },
+	{ "xchg", "clean", "the posted xchg list with NEXT_PENDING",
+	  .data = &df_xchg },
+	{ "xchg_nopending", "mmrace:pages lost",
+	  "the xchg list without the marker: the drain follows a stale next",
+	  .data = &df_xchg_nopending },
+	{ "llist", "clean", "what landed in 5.5: llist_add/llist_del_all",
+	  .data = &df_llist },
+	{ "irqsafe", "clean", "what landed in 5.13: IRQ-safe locks, no deferral",
+	  .data = &df_irqsafe },
+};
+
+const struct mmrace_scenario mmrace_defer_free = {
+	.name = "defer_free",
+	.doc = "hugetlb pages freed from non-task context",
+	.variants = df_variants,
+	.nr_variants = ARRAY_SIZE(df_variants),
+	.knobs = df_knobs,
+	.nr_knobs = ARRAY_SIZE(df_knobs),
+	.stats = df_stats,
+	.nr_stats = ARRAY_SIZE(df_stats),
+	.contexts = MMRACE_CTX_ALL,
+	.min_ops = 1000,
+	.setup = df_setup,
+	.op = df_op,
+	.stop = df_stop,
+	.check = df_check,
+	.teardown = df_teardown,
+};

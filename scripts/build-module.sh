@@ -1,0 +1,26 @@
+#!/bin/bash
+# Build mmrace.ko (and the KUnit module, where the kernel has KUnit)
+# against KDIR, in a per-kernel object directory of the cache so that
+# builds for several kernels never share objects.  Prints the directory.
+# usage: build-module.sh KDIR
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${1:?usage: build-module.sh KDIR}
+[ -f "$kdir/Makefile" ] || die "no kernel build tree at $kdir"
+obj=$MMRACE_CACHE/obj/$(echo "$kdir" | sha256sum | cut -c1-12)
+mkdir -p "$obj"
+# Only the sources: kbuild writes its objects beside them.
+rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+	--exclude '*.mod*' --include 'Kbuild' --include 'VERSION' \
+	--include 'module/***' --include 'tests/' --include 'tests/kunit/***' \
+	--exclude '*' "$MMRACE_TOP/" "$obj/src/"
+log "module: building against $kdir"
+make -C "$kdir" M="$obj/src" W=1 modules >"$obj/build.log" 2>&1 || {
+	cat "$obj/build.log" >&2
+	die "module build failed against $kdir"
+}
+if grep -E 'warning:|error:' "$obj/build.log" >&2; then
+	die "module build has warnings against $kdir (W=1)"
+fi
+echo "$obj/src"

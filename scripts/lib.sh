@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# Shared helpers for mmrace's host scripts: logging with elapsed time,
+# the build cache layout, and the Debian packages the pipeline needs.
+
+MMRACE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MMRACE_CACHE=${MMRACE_CACHE:-$HOME/.cache/mmrace}
+MMRACE_T0=${MMRACE_T0:-$(date +%s)}
+export MMRACE_TOP MMRACE_CACHE MMRACE_T0
+
+log() {
+	local now
+	now=$(date +%s)
+	printf '[%4ds] %s\n' "$((now - MMRACE_T0))" "$*" >&2
+}
+
+die() {
+	printf 'mmrace: error: %s\n' "$*" >&2
+	exit 1
+}
+
+# Every package any stage needs, so that one install runs up front.
+MMRACE_PACKAGES=(qemu-system-x86 busybox-static linux-source-6.12
+	linux-headers-amd64 linux-image-amd64 flex bison bc libelf-dev
+	libssl-dev cpio kmod python3 gcc make perl xz-utils dkms rsync file)
+
+ensure_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run as root or install them"
+	log "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null || die "apt-get update failed"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+# Tarball version + hash of the config fragment: a change to either
+# builds a new kernel, and an unchanged pair is never rebuilt.
+kernel_key() {
+	local ver frag
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) || ver=unknown
+	frag=$(cat "$MMRACE_TOP"/scripts/kernel/*.config | sha256sum | cut -c1-12)
+	echo "6.12_${ver//[^A-Za-z0-9.+-]/_}_$frag"
+}
+
+debug_kdir() {
+	echo "$MMRACE_CACHE/kernel/$(kernel_key)"
+}

@@ -1,0 +1,23 @@
+#!/bin/bash
+# Pack a busybox initramfs: the guest script as /init, mmrace.ko, an
+# optional KUnit module, the plan and its parameters.
+# usage: mkinitramfs.sh OUT.cpio.gz MMRACE.KO PLAN PARAMS [KUNIT.KO]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$1 ko=$2 plan=$3 params=$4 kunit=${5:-}
+bb=/bin/busybox
+[ -x "$bb" ] && "$bb" --list >/dev/null 2>&1 || die "busybox-static missing"
+file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
+	ldd "$bb" 2>&1 | grep -q 'not a dynamic' || die "$bb is not static (apt-get install busybox-static)"
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,proc,sys,dev,tmp}
+cp "$bb" "$root/bin/busybox"
+install -m 0755 "$MMRACE_TOP/scripts/guest/init" "$root/init"
+cp "$ko" "$root/mmrace.ko"
+cp "$plan" "$root/plan"
+cp "$params" "$root/params"
+[ -z "$kunit" ] || cp "$kunit" "$root/kunit.ko"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Plan the boots of a run from the module's own scenario list.
+
+Lockdep (and every other one-shot detector) reports once per boot and
+then switches itself off, so each variant expected to trip a detector
+gets a boot of its own; the clean variants of a scenario share one.
+
+Input: lines "<scenario>/<variant> expect=<expectation>" as the module
+prints them (debugfs mmrace/scenarios).  Output: TSV "<boot>\t<plan line>".
+"""
+import argparse
+import re
+import sys
+
+
+def read_scenarios(path):
+    """[(id, expect)] in the module's order."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"(\S+/\S+) expect=(.*)$", line.strip())
+            if m:
+                out.append((m.group(1), m.group(2)))
+    return out
+
+
+def plan(scenarios, only="", repeat=1, duration_ms=None):
+    """[(boot name, plan line)]: clean per scenario first, then bugs."""
+    sel = [(i, e) for i, e in scenarios if not only or re.search(only, i)]
+    knobs = f" duration_ms={duration_ms}" if duration_ms else ""
+    rows = []
+    for rep in range(repeat):
+        sfx = f"-r{rep + 1}" if repeat > 1 else ""
+        for ident, expect in sel:
+            if expect == "clean":
+                rows.append((f"clean-{ident.split('/')[0]}{sfx}", ident + knobs))
+        for ident, expect in sel:
+            if expect != "clean":
+                rows.append((f"bug-{ident.replace('/', '-')}{sfx}", ident + knobs))
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("scenarios")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--duration-ms", type=int)
+    a = ap.parse_args(argv)
+    for boot, line in plan(read_scenarios(a.scenarios), a.only, a.repeat,
+                           a.duration_ms):
+        print(f"{boot}\t{line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

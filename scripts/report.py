@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Turn a results directory into verdicts: table, KTAP and JSON.
+
+    report.py RESULTS_DIR [--quiet]
+
+Reads every boots/<name>/console.log (with its plan, .status and .cmd),
+judges it with judge.py, and writes beside them:
+  results.ktap   one KTAP test per scenario/variant (kunit.py parse reads it)
+  results.json   KCIDB-shaped tests: id, status, duration, figures with
+                 units, a log excerpt of at most 16 KiB per failure, and
+                 what makes the run reproducible
+  summary.txt    the table printed on stdout
+Exit status 1 when any row is FAIL or ERROR.  Re-running it on an old
+results directory re-judges it offline.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import judge  # noqa: E402
+
+EXCERPT_MAX = 16 * 1024
+_STAT = re.compile(r"mmrace:\s+# (?P<id>\S+) (?P<key>[a-z0-9_]+): (?P<val>\d+)$")
+_SKIP = re.compile(r"mmrace: ok \d+ (?P<id>\S+) # SKIP (?P<why>.*)$")
+
+# The kernel option each detector needs; a kernel without it cannot
+# give that verdict, so the row is SKIP with the option named.
+DETECTOR_CONFIG = {
+    "lockdep": "CONFIG_PROVE_LOCKING",
+    "list_corruption": "CONFIG_DEBUG_LIST",
+    "kfence": "CONFIG_KFENCE",
+    "kasan": "CONFIG_KASAN",
+    "soft_lockup": "CONFIG_SOFTLOCKUP_DETECTOR",
+    "hard_lockup": "CONFIG_HARDLOCKUP_DETECTOR",
+    "hung_task": "CONFIG_DETECT_HUNG_TASK",
+    "rcu_stall": "CONFIG_RCU_STALL_COMMON",
+    "sleep_in_atomic": "CONFIG_DEBUG_ATOMIC_SLEEP",
+    "debug_objects": "CONFIG_DEBUG_OBJECTS",
+    "bad_page": "CONFIG_DEBUG_VM",
+}
+
+
+def read_config(path):
+    """Set of CONFIG_X=y/m options of a kernel .config."""
+    opts = set()
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                m = re.match(r"(CONFIG_[A-Z0-9_]+)=[ym]", line)
+                if m:
+                    opts.add(m.group(1))
+    except OSError:
+        return None
+    return opts
+
+
+def missing_detector(expect, config):
+    """The option the expectation's every alternative lacks, else None."""
+    if config is None or expect == "clean":
+        return None
+    missing = []
+    for kind, _ in judge.parse_expectation(expect):
+        need = DETECTOR_CONFIG.get(kind)
+        if need is None or need in config:
+            return None
+        missing.append(need)
+    return " or ".join(sorted(set(missing))) or None
+
+
+def unit_of(key):
+    if key.startswith("ops_per_s_"):
+        return "ops/s"
+    for sfx, unit in (("_us", "us"), ("_ms", "ms"), ("_ns", "ns"), ("_pct", "%")):
+        if key.endswith(sfx):
+            return unit
+    return "count"
+
+
+def read_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", errors="replace").replace("\r", "").split("\n")
+    except OSError:
+        return []
+
+
+def read_kv(path):
+    out = {}
+    for line in read_lines(path):
+        for m in re.finditer(r"(\w+)=(\S+)", line):
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def stats_of(lines, row):
+    """The run's stats lines between its BEGIN and END, as a dict."""
+    figs = {}
+    lo = row.get("begin_line") or 1
+    hi = row.get("end_line") or len(lines)
+    for raw in lines[lo - 1:hi]:
+        _, text = judge.split_line(raw)
+        m = _STAT.search(text)
+        if m and m.group("id") == row["id"]:
+            figs[m.group("key")] = int(m.group("val"))
+    return figs
+
+
+def excerpt(lines, row, first_line=None):
+    """At most 16 KiB of console around the failure."""
+    lo = max(1, (first_line or row.get("begin_line") or 1) - 5)
+    hi = row.get("end_line") or min(len(lines), lo + 300)
+    text = "\n".join(lines[lo - 1:hi])
+    return text[:EXCERPT_MAX]
+
+
+def judge_boot(bootdir, config):
+    """[(id, result dict)] for each planned run of one boot."""
+    lines = read_lines(os.path.join(bootdir, "console.log"))
+    status = read_kv(os.path.join(bootdir, "console.log.status"))
+    planned = [ln.split()[0] for ln in read_lines(os.path.join(bootdir, "plan")) if ln.strip()]
+    rows = judge.verdicts(lines) if lines else []
+    events = judge.parse_events(lines) if lines else []
+    skips = {}
+    for raw in lines:
+        m = _SKIP.search(judge.split_line(raw)[1])
+        if m:
+            skips[m.group("id")] = m.group("why")
+    out = []
+    for ident in planned:
+        row = next((r for r in rows if r["id"] == ident), None)
+        res = {"id": ident, "boot": os.path.basename(bootdir),
+               "boot_status": status.get("status", "unknown"),
+               "boot_wall_s": int(status.get("wall_s", 0) or 0)}
+        if row is None:
+            res.update(expect=None, verdict="ERROR", observed="did not run",
+                       headline="guest %s before this run began" % res["boot_status"],
+                       t_detect=None, figures={},
+                       excerpt="\n".join(lines[-80:])[-EXCERPT_MAX:])
+            out.append(res)
+            continue
+        figs = stats_of(lines, row)
+        first = next((e for e in events if e["scenario"] == ident
+                      and row["begin_line"] < e["line"]), None)
+        verdict, observed = row["verdict"], row["observed"]
+        headline = observed.split(":", 1)[1] if observed else ""
+        need = missing_detector(row["expect"], config)
+        if ident in skips:
+            verdict, headline = "SKIP", skips[ident]
+        elif need and verdict != "PASS":
+            verdict, headline = "SKIP", "%s not set in this kernel" % need
+        elif verdict == "hang":
+            verdict, headline = "ERROR", "guest hung after BEGIN (boot %s)" % res["boot_status"]
+        res.update(expect=row["expect"], verdict=verdict,
+                   observed=(observed.split(":", 1)[0] if observed else "clean"),
+                   headline=headline, t_detect=row["t_detect"], figures=figs,
+                   excerpt=excerpt(lines, row, first and first["line"])
+                   if verdict in ("FAIL", "ERROR") else "")
+        out.append(res)
+    return out
+
+
+def ops_total(figs):
+    return sum(v for k, v in figs.items() if k.startswith("ops_") and "per_s" not in k)
+
+
+def fmt_time(r):
+    if r["t_detect"] is not None and r["observed"] != "clean":
+        return "%.2fs" % r["t_detect"]
+    if "run_ms" in r["figures"]:
+        return "%.1fs run" % (r["figures"]["run_ms"] / 1000.0)
+    return "-"
+
+
+def table(results):
+    head = ("test", "expected", "observed", "headline", "time", "ops", "verdict")
+    rows = [head]
+    for r in results:
+        headline = r["headline"] or "-"
+        if len(headline) > 58:
+            headline = headline[:55] + "..."
+        ops = ops_total(r["figures"])
+        rows.append((r["id"], (r["expect"] or "-").split(":")[0], r["observed"] or "-",
+                     headline, fmt_time(r), str(ops) if ops else "-", r["verdict"]))
+    widths = [max(len(x[i]) for x in rows) for i in range(len(head))]
+    out = []
+    for i, row in enumerate(rows):
+        out.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    counts = {}
+    for r in results:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    out.append("")
+    out.append(", ".join("%d %s" % (counts.get(v, 0), v) for v in ("PASS", "FAIL", "ERROR", "SKIP")))
+    return "\n".join(out)
+
+
+def ktap(results):
+    out = ["KTAP version 1", "1..%d" % len(results)]
+    for i, r in enumerate(results, 1):
+        name = r["id"].replace("/", ".")
+        if r["verdict"] == "SKIP":
+            out.append("ok %d %s # SKIP %s" % (i, name, r["headline"]))
+        else:
+            out.append("# %s: expected %s, observed %s: %s" % (
+                name, r["expect"], r["observed"], r["headline"] or "-"))
+            for k, v in sorted(r["figures"].items()):
+                out.append("# %s %s: %d" % (name, k, v))
+            out.append("%s %d %s" % ("ok" if r["verdict"] == "PASS" else "not ok", i, name))
+    return "\n".join(out) + "\n"
+
+
+def kcidb(results, meta, resdir):
+    run = os.path.basename(os.path.normpath(resdir))
+    origin = "mmrace"
+    build_id = "%s:%s-%s" % (origin, meta.get("kernel", "?"), meta.get("mmrace_git", "?"))
+    tests = []
+    for r in results:
+        figs = {k: {"value": v, "unit": unit_of(k)} for k, v in r["figures"].items()}
+        t = {
+            "id": "%s:%s:%s" % (origin, run, r["id"]),
+            "build_id": build_id,
+            "origin": origin,
+            "path": "mmrace." + r["id"].replace("/", "."),
+            "status": r["verdict"],
+            "duration": (r["figures"].get("run_ms", 0) / 1000.0) or None,
+            "misc": {
+                "expect": r["expect"], "observed": r["observed"],
+                "headline": r["headline"], "t_detect_s": r["t_detect"],
+                "boot": r["boot"], "boot_status": r["boot_status"],
+                "figures": figs,
+            },
+        }
+        if r["excerpt"]:
+            t["log_excerpt"] = r["excerpt"][:EXCERPT_MAX]
+        tests.append(t)
+    boots = {}
+    for r in results:
+        cmd = read_lines(os.path.join(resdir, "boots", r["boot"], "console.log.cmd"))
+        boots[r["boot"]] = {"qemu": cmd[0] if cmd else None,
+                            "plan": [x for x in read_lines(os.path.join(resdir, "boots", r["boot"], "plan")) if x]}
+    return {
+        "version": {"major": 4, "minor": 3},
+        "builds": [{"id": build_id, "origin": origin, "config_name": meta.get("kernel"),
+                    "misc": {"meta": meta, "kernel_config": "kernel.config", "boots": boots}}],
+        "tests": tests,
+    }
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results")
+    ap.add_argument("--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    meta = read_kv(os.path.join(a.results, "meta.env"))
+    config = read_config(os.path.join(a.results, "kernel.config"))
+    bootroot = os.path.join(a.results, "boots")
+    results = []
+    for name in sorted(os.listdir(bootroot)) if os.path.isdir(bootroot) else []:
+        if os.path.exists(os.path.join(bootroot, name, "plan")):
+            results.extend(judge_boot(os.path.join(bootroot, name), config))
+    order = {}
+    for i, line in enumerate(read_lines(os.path.join(a.results, "scenarios.txt"))):
+        if line.strip():
+            order[line.split()[0]] = i
+    results.sort(key=lambda r: (order.get(r["id"], 1 << 30), r["boot"]))
+    text = table(results)
+    with open(os.path.join(a.results, "summary.txt"), "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    with open(os.path.join(a.results, "results.ktap"), "w", encoding="utf-8") as f:
+        f.write(ktap(results))
+    with open(os.path.join(a.results, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(kcidb(results, meta, a.results), f, indent=1)
+    if not a.quiet:
+        print(text)
+        print("results: %s" % os.path.abspath(a.results))
+    bad = [r for r in results if r["verdict"] in ("FAIL", "ERROR")]
+    return 1 if bad or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+#!/bin/bash
+# make run: from nothing to a verdict table.
+#   install packages -> build the kernel (cached) -> build mmrace.ko ->
+#   ask the module which scenario/variants it has (a short list boot) ->
+#   one boot per variant that must trip a one-shot detector, clean ones
+#   sharing a boot per scenario -> judge every console -> report.
+# usage: run.sh [-j N] [--kernel debug|stock] [--only REGEX]
+#               [--results DIR] [--duration-ms MS] [--repeat N]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+jobs=1 kernel=debug only="" results="" duration="" repeat=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	-j) jobs=$2; shift ;;
+	--kernel) kernel=$2; shift ;;
+	--only) only=$2; shift ;;
+	--results) results=$2; shift ;;
+	--duration-ms) duration=$2; shift ;;
+	--repeat) repeat=$2; shift ;;
+	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) die "run.sh: unknown argument '$1' (see --help)" ;;
+	esac
+	shift
+done
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || die "-j wants a positive number, not '$jobs'"
+
+ensure_packages "${MMRACE_PACKAGES[@]}"
+
+case $kernel in
+debug)
+	kdir=$(bash "$MMRACE_TOP/scripts/build-kernel.sh")
+	img=$kdir/arch/x86/boot/bzImage
+	kconfig=$kdir/.config
+	;;
+stock)
+	kver=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' -printf '%f\n' |
+		sed 's/^linux-headers-//' | sort -V | tail -n 1)
+	[ -n "$kver" ] || die "no linux-headers-*-amd64 (apt-get install linux-headers-amd64)"
+	kdir=/usr/src/linux-headers-$kver
+	img=/boot/vmlinuz-$kver
+	kconfig=/boot/config-$kver
+	[ -f "$img" ] || die "$img missing (apt-get install linux-image-amd64)"
+	;;
+*) die "--kernel wants debug or stock, not '$kernel'" ;;
+esac
+
+src=$(bash "$MMRACE_TOP/scripts/build-module.sh" "$kdir")
+ko=$src/mmrace.ko
+accel=$(bash "$MMRACE_TOP/scripts/kvm-probe.sh" "$img")
+log "guest: $accel, kernel $img"
+
+res=${results:-$MMRACE_TOP/results/$(date +%Y%m%d-%H%M%S)-$kernel}
+mkdir -p "$res/boots"
+ln -sfn "$res" "$MMRACE_TOP/results/latest" 2>/dev/null || true
+cp "$kconfig" "$res/kernel.config"
+cat >"$res/meta.env" <<META
+mmrace_version=$(cat "$MMRACE_TOP/VERSION")
+mmrace_git=$(git -C "$MMRACE_TOP" describe --always --dirty 2>/dev/null || echo none)
+kernel=$kernel
+kernel_release=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
+kernel_image=$img
+accel=$accel
+duration_ms=${duration:-default}
+META
+
+boot() { # name plan-file params-file silence
+	local d=$res/boots/$1
+	mkdir -p "$d"
+	cp "$2" "$d/plan"
+	cp "$3" "$d/params"
+	bash "$MMRACE_TOP/scripts/mkinitramfs.sh" "$d/initrd.gz" "$ko" "$d/plan" "$d/params"
+	bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
+		--log "$d/console.log" --accel "$accel" --silence "$4"
+	rm -f "$d/initrd.gz"
+	log "boot $1: $(cut -d' ' -f1,2 "$d/console.log.status")"
+}
+
+# The module's own table says what exists; cache the answer per .ko.
+list=$MMRACE_CACHE/list.$(sha256sum "$ko" | cut -c1-16)
+if [ ! -s "$list" ]; then
+	log "list boot: asking mmrace.ko for its scenarios"
+	: >"$res/empty"
+	echo LIST=1 >"$res/list.params"
+	boot list "$res/empty" "$res/list.params" 30
+	sed -n 's/^mmrace-guest: scenario //p' "$res/boots/list/console.log" | tr -d '\r' >"$list.tmp"
+	[ -s "$list.tmp" ] || die "list boot printed no scenarios: $res/boots/list/console.log"
+	mv "$list.tmp" "$list"
+fi
+cp "$list" "$res/scenarios.txt"
+
+python3 "$MMRACE_TOP/scripts/plan.py" "$res/scenarios.txt" --only "$only" \
+	--repeat "$repeat" ${duration:+--duration-ms "$duration"} >"$res/plan.txt"
+nboots=$(cut -f1 "$res/plan.txt" | sort -u | wc -l)
+[ "$nboots" -gt 0 ] || die "--only '$only' selects nothing; see $res/scenarios.txt"
+log "plan: $(wc -l <"$res/plan.txt") runs in $nboots boots, $jobs at a time"
+
+: >"$res/params"
+running=0
+for name in $(cut -f1 "$res/plan.txt" | uniq); do
+	awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$res/plan.txt" >"$res/plan.$name"
+	# A boot whose variant must splat may deadlock after reporting: a
+	# shorter silence before calling it hung.
+	silence=60
+	grep -q 'bug' <<<"$name" && silence=30
+	boot "$name" "$res/plan.$name" "$res/params" "$silence" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+done
+wait || true
+rm -f "$res"/plan.* "$res/empty" "$res/list.params" "$res/params"
+
+python3 "$MMRACE_TOP/scripts/report.py" "$res"

@@ -1,0 +1,240 @@
+"""Tests for scripts/judge.py over real console logs of the 6.12 debug kernel.
+
+The fixtures in tests/fixtures/console/ are whole serial-console captures of
+TCG boots (see the README there for how each was provoked).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+FIX = os.path.join(HERE, "fixtures", "console")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+import judge  # noqa: E402
+
+
+def load(name):
+    with open(os.path.join(FIX, name + ".log"), "rb") as f:
+        return f.read().decode("utf-8", errors="replace").split("\n")
+
+
+# fixture -> (kind, headline substring, detail substring or None)
+PROVOKED = {
+    "lockdep_irq": ("lockdep", "inconsistent lock state",
+                    "inconsistent {HARDIRQ-ON-W} -> {IN-HARDIRQ-W} usage."),
+    "abba": ("lockdep", "possible circular locking dependency detected",
+             "is trying to acquire lock:"),
+    "list_del": ("list_corruption", "list_del corruption. next->prev should be",
+                 "WARNING: CPU: 1 PID: 44 at lib/list_debug.c:65"),
+    "ro_write": ("oops", "BUG: unable to handle page fault for address: ffffc9000000c000",
+                 "#PF: supervisor write access in kernel mode; "
+                 "#PF: error_code(0x0003) - permissions violation"),
+    "gpf": ("oops", "general protection fault, probably for non-canonical address "
+                    "0xdead000000000100", "RIP: 0010:mmst_init"),
+    "soft_lockup": ("soft_lockup", "BUG: soft lockup - CPU#0 stuck for 6s! [insmod:46]",
+                    "RIP: 0010:mmst_init"),
+    "rcu_stall": ("rcu_stall", "INFO: rcu_preempt self-detected stall on CPU",
+                  "ticks this GP"),
+    "sleep": ("sleep_in_atomic", "BUG: scheduling while atomic: insmod/44/0x00000002",
+              None),
+    "sleep_alloc": ("sleep_in_atomic",
+                    "BUG: sleeping function called from invalid context at "
+                    "include/linux/sched/mm.h:321", "in_atomic(): 1, irqs_disabled(): 0"),
+    "hung": ("hung_task", "INFO: task insmod:45 blocked for more than 2 seconds.",
+             "task:insmod"),
+    "warn": ("warning", "WARNING: CPU: 1 PID: 44 at /tmp/judgefix/mod/mmst.c:94",
+             "RIP: 0010:mmst_init"),
+    "panic": ("panic", "Kernel panic - not syncing: mmrace selftest: deliberate panic", None),
+    "invariant": ("mmrace", "refcount of obj 3 is 0 after get", None),
+}
+
+EXPECTED_TASK = {"lockdep_irq": "insmod/45", "abba": "insmod/45", "ro_write": "insmod/45",
+                 "hung": "insmod/45", "soft_lockup": "insmod/46", "sleep_alloc": "insmod/46"}
+
+
+@pytest.mark.parametrize("name", sorted(PROVOKED))
+def test_provoked_log_yields_one_attributed_event(name):
+    kind, head, detail = PROVOKED[name]
+    events = judge.parse_events(load(name))
+    mine = [e for e in events if e["scenario"] == "selftest/" + name]
+    assert len(mine) == 1, mine
+    ev = mine[0]
+    assert ev["kind"] == kind
+    assert head in ev["headline"]
+    if detail:
+        assert detail in (ev["detail"] or "")
+    assert ev["time"] is not None and ev["t_since_begin"] >= 0
+    assert isinstance(ev["line"], int) and ev["line"] > 0
+    if name in EXPECTED_TASK:
+        assert ev["task"] == EXPECTED_TASK[name]
+    # Nothing else in the log except the msleep case's consequence (below).
+    assert len(events) == (2 if name == "sleep" else 1), events
+
+
+def test_event_line_points_at_headline():
+    lines = load("ro_write")
+    ev = judge.parse_events(lines)[0]
+    assert "BUG: unable to handle page fault" in lines[ev["line"] - 1]
+    assert ev["end_line"] > ev["line"] + 20      # the whole oops, tail included
+    assert ev["cpu"] == 1
+
+
+def test_msleep_under_spinlock_real_6_12_texts():
+    # msleep() has no might_sleep() on 6.12, so only the scheduler complains,
+    # and after END the initcall's preemption imbalance WARNs (unattributed).
+    events = judge.parse_events(load("sleep"))
+    assert [e["kind"] for e in events] == ["sleep_in_atomic", "warning"]
+    assert events[1]["scenario"] is None
+    assert "returned with preemption imbalance" in events[1]["detail"]
+
+
+def test_list_corruption_is_not_also_a_warning():
+    for name in ("list_del", "wrong_detector"):
+        kinds = [e["kind"] for e in judge.parse_events(load(name))]
+        assert kinds == ["list_corruption"]
+
+
+def test_lockdep_headline_is_not_a_plain_warning():
+    for name in ("lockdep_irq", "abba"):
+        assert all(e["kind"] == "lockdep" for e in judge.parse_events(load(name)))
+
+
+@pytest.mark.parametrize("name", ["clean", "nothing", "hang"])
+def test_no_events_in_quiet_boots(name):
+    assert judge.parse_events(load(name)) == []
+
+
+def test_two_variants_attribution():
+    lines = load("two_variants")
+    events = judge.parse_events(lines)
+    assert [(e["scenario"], e["kind"]) for e in events] == [("selftest/warn", "warning")]
+    rows = {r["id"]: r for r in judge.verdicts(lines)}
+    assert rows["selftest/clean"]["verdict"] == "PASS"
+    assert rows["selftest/clean"]["events"] == 0
+    assert rows["selftest/warn"]["verdict"] == "PASS"
+
+
+def test_markers():
+    m = judge.parse_markers(load("two_variants"))
+    assert [x["id"] for x in m] == ["selftest/clean", "selftest/warn"]
+    assert m[0]["expect"] == "clean" and m[0]["result"] == "ok"
+    assert m[1]["begin_line"] > m[0]["end_line"]
+    hang = judge.parse_markers(load("hang"))
+    assert hang[0]["end_line"] is None and not hang[0]["output_after_begin"]
+
+
+@pytest.mark.parametrize("name,verdict", [
+    ("clean", "PASS"), ("lockdep_irq", "PASS"), ("abba", "PASS"), ("list_del", "PASS"),
+    ("ro_write", "PASS"), ("gpf", "PASS"), ("soft_lockup", "PASS"), ("rcu_stall", "PASS"),
+    ("sleep", "PASS"), ("sleep_alloc", "PASS"), ("hung", "PASS"), ("warn", "PASS"),
+    ("panic", "PASS"), ("invariant", "PASS"),
+    ("nothing", "FAIL"),          # expects lockdep, nothing provoked
+    ("wrong_detector", "ERROR"),  # expects lockdep:circular, list_corruption fired
+    ("hang", "hang"),             # BEGIN, then silence until qemu was killed
+])
+def test_verdicts(name, verdict):
+    rows = judge.verdicts(load(name))
+    assert len(rows) == 1
+    assert rows[0]["verdict"] == verdict, rows
+
+
+def test_verdict_row_contents():
+    row = judge.verdicts(load("soft_lockup"))[0]
+    assert row["id"] == "selftest/soft_lockup"
+    assert row["expect"] == "soft_lockup|rcu_stall|mmrace:spin watchdog"
+    assert row["observed"].startswith("soft_lockup:BUG: soft lockup")
+    assert 4.0 < row["t_detect"] < 10.0
+
+
+def test_clean_expectation_fails_on_event():
+    lines = [x.replace("expect=warning", "expect=clean") for x in load("warn")]
+    assert judge.verdicts(lines)[0]["verdict"] == "FAIL"
+
+
+def test_clean_without_end_is_error():
+    lines = [x for x in load("clean") if "mmrace: END" not in x]
+    assert judge.verdicts(lines)[0]["verdict"] == "ERROR"
+
+
+def test_result_not_ok_fails_clean():
+    lines = [x.replace("result=ok", "result=timeout") for x in load("clean")]
+    assert judge.verdicts(lines)[0]["verdict"] == "FAIL"
+
+
+def test_empty_log_is_hang():
+    assert judge.verdicts([])[0]["verdict"] == "hang"
+    assert judge.verdicts(["", "\r"])[0]["verdict"] == "hang"
+
+
+def test_expectation_matching():
+    ev = {"kind": "lockdep", "headline": "possible circular locking dependency detected",
+          "detail": "insmod/36 is trying to acquire lock:"}
+    assert judge.event_matches(ev, judge.parse_expectation("lockdep"))
+    assert judge.event_matches(ev, judge.parse_expectation("oops|lockdep:CIRCULAR"))
+    assert judge.event_matches(ev, judge.parse_expectation("lockdep:trying to acquire"))
+    assert not judge.event_matches(ev, judge.parse_expectation("lockdep:inconsistent"))
+    assert not judge.event_matches(ev, judge.parse_expectation("warning"))
+
+
+def test_crlf_and_interleaved_noise_tolerated():
+    lines = load("lockdep_irq")
+    ev0 = judge.parse_events(lines)[0]
+    noisy = []
+    for i, x in enumerate(lines):
+        noisy.append(x + "\r")
+        if i == ev0["line"] + 5:   # a line from another CPU inside the report
+            noisy.append("[    1.227500] clocksource: Switched to clocksource tsc\r")
+    events = judge.parse_events(noisy)
+    assert len(events) == 1
+    assert events[0]["detail"] == ev0["detail"]
+    assert events[0]["time"] == ev0["time"]
+
+
+def test_escape_garbage_before_first_timestamp():
+    t, text = judge.split_line("Booting from ROM..\x1bc\x1b[?7l\x1b[2J[    0.000000] Linux version 6.12")
+    assert t == 0.0 and text == "Linux version 6.12"
+    assert judge.split_line("init: insmod rc=0") == (None, "init: insmod rc=0")
+
+
+def test_nested_report_folds_into_first():
+    # An oops printed while a lockdep report is still dumping its stack.
+    lines = load("abba")
+    ev = judge.parse_events(lines)[0]
+    oops = [x for x in load("gpf") if "general protection fault" in x and "Oops" in x]
+    spliced = lines[:ev["line"] + 3] + oops + lines[ev["line"] + 3:]
+    events = judge.parse_events(spliced)
+    assert [e["kind"] for e in events] == ["lockdep"]
+
+
+def test_panic_after_oops_is_a_consequence():
+    lines = load("ro_write")
+    ev = judge.parse_events(lines)[0]
+    lines.insert(ev["end_line"], "[    1.080100] Kernel panic - not syncing: Fatal exception")
+    events = judge.parse_events(lines)
+    assert len(events) == 1
+    assert events[0]["panic"] == "Kernel panic - not syncing: Fatal exception"
+
+
+def test_cli_events_and_summary():
+    script = os.path.join(ROOT, "scripts", "judge.py")
+    out = subprocess.run([sys.executable, script, os.path.join(FIX, "gpf.log")],
+                         capture_output=True, text=True, check=True).stdout
+    recs = [json.loads(x) for x in out.splitlines()]
+    assert len(recs) == 1
+    for key in ("kind", "headline", "detail", "line", "time", "cpu", "task",
+                "scenario", "t_since_begin"):
+        assert key in recs[0]
+    ok = subprocess.run([sys.executable, script, "--summary", os.path.join(FIX, "gpf.log")],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "PASS" in ok.stdout
+    bad = subprocess.run([sys.executable, script, "--summary", "--json",
+                          os.path.join(FIX, "wrong_detector.log")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)[0]["verdict"] == "ERROR"
