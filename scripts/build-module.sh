@@ -8,7 +8,8 @@ set -euo pipefail
 
 kdir=${1:?usage: build-module.sh KDIR}
 [ -f "$kdir/Makefile" ] || die "no kernel build tree at $kdir"
-obj=$MMRACE_CACHE/obj/$(echo "$kdir" | sha256sum | cut -c1-12)
+# MMRACE_OBJ: a private object directory, for builds running side by side.
+obj=${MMRACE_OBJ:-$MMRACE_CACHE/obj/$(echo "$kdir" | sha256sum | cut -c1-12)}
 mkdir -p "$obj"
 # Only the sources: kbuild writes its objects beside them.
 rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
