@@ -13,10 +13,11 @@ file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,proc,sys,dev,tmp}
+mkdir -p "$root"/{bin,proc,sys,dev,tmp,tests}
 cp "$bb" "$root/bin/busybox"
 install -m 0755 "$MMRACE_TOP/scripts/guest/init" "$root/init"
 cp "$ko" "$root/mmrace.ko"
+cp "$MMRACE_TOP"/scripts/guest/tests/*.sh "$root/tests/"
 cp "$plan" "$root/plan"
 cp "$params" "$root/params"
 [ -z "$kunit" ] || cp "$kunit" "$root/kunit.ko"

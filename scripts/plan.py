@@ -24,8 +24,15 @@ def read_scenarios(path):
     return out
 
 
-def plan(scenarios, only="", repeat=1, duration_ms=None):
-    """[(boot name, plan line)]: clean per scenario first, then bugs."""
+GUEST_TESTS = ("debugfs", "unload")
+
+
+def plan(scenarios, only="", repeat=1, duration_ms=None, guest_tests=False):
+    """[(boot name, plan line)]: clean per scenario first, then bugs.
+
+    With guest_tests, one more boot runs the guest-side test scripts
+    (scripts/guest/tests/*.sh), written "@name" in the plan.
+    """
     sel = [(i, e) for i, e in scenarios if not only or re.search(only, i)]
     knobs = f" duration_ms={duration_ms}" if duration_ms else ""
     rows = []
@@ -37,6 +44,8 @@ def plan(scenarios, only="", repeat=1, duration_ms=None):
         for ident, expect in sel:
             if expect != "clean":
                 rows.append((f"bug-{ident.replace('/', '-')}{sfx}", ident + knobs))
+    if guest_tests:
+        rows.extend(("guest-tests", "@" + t) for t in GUEST_TESTS)
     return rows
 
 
@@ -46,9 +55,10 @@ def main(argv=None):
     ap.add_argument("--only", default="")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--duration-ms", type=int)
+    ap.add_argument("--guest-tests", action="store_true")
     a = ap.parse_args(argv)
     for boot, line in plan(read_scenarios(a.scenarios), a.only, a.repeat,
-                           a.duration_ms):
+                           a.duration_ms, a.guest_tests):
         print(f"{boot}\t{line}")
     return 0
 

@@ -130,6 +130,9 @@ def judge_boot(bootdir, config):
             skips[m.group("id")] = m.group("why")
     out = []
     for ident in planned:
+        if ident.startswith("@"):
+            out.extend(guest_tests(lines, ident[1:], bootdir, status))
+            continue
         row = next((r for r in rows if r["id"] == ident), None)
         res = {"id": ident, "boot": os.path.basename(bootdir),
                "boot_status": status.get("status", "unknown"),
@@ -159,6 +162,37 @@ def judge_boot(bootdir, config):
                    excerpt=excerpt(lines, row, first and first["line"])
                    if verdict in ("FAIL", "ERROR") else "")
         out.append(res)
+    return out
+
+
+_GTEST = re.compile(r"mmrace-test: (?P<res>ok|not ok) (?P<name>\S+)(?P<rest>.*)$")
+
+
+def guest_tests(lines, script, bootdir, status):
+    """Rows for a guest test script's "mmrace-test: ok|not ok" lines."""
+    out, inside = [], False
+    for raw in lines:
+        text = judge.split_line(raw)[1]
+        if "mmrace-guest: test begin %s" % script in text:
+            inside = True
+        elif "mmrace-guest: test end %s" % script in text:
+            inside = False
+        m = _GTEST.search(text) if inside else None
+        if m:
+            ok = m.group("res") == "ok"
+            out.append({"id": "guest/%s/%s" % (script, m.group("name")),
+                        "boot": os.path.basename(bootdir),
+                        "boot_status": status.get("status", "unknown"),
+                        "boot_wall_s": 0, "expect": "ok", "observed": m.group("res"),
+                        "verdict": "PASS" if ok else "FAIL",
+                        "headline": m.group("rest").strip(" ()"), "t_detect": None,
+                        "figures": {}, "excerpt": "" if ok else text})
+    if not out:
+        out.append({"id": "guest/%s" % script, "boot": os.path.basename(bootdir),
+                    "boot_status": status.get("status", "unknown"), "boot_wall_s": 0,
+                    "expect": "ok", "observed": "nothing", "verdict": "ERROR",
+                    "headline": "the test script printed no result", "t_detect": None,
+                    "figures": {}, "excerpt": "\n".join(lines[-60:])[-EXCERPT_MAX:]})
     return out
 
 

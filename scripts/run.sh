@@ -6,10 +6,11 @@
 #   sharing a boot per scenario -> judge every console -> report.
 # usage: run.sh [-j N] [--kernel debug|stock] [--only REGEX]
 #               [--results DIR] [--duration-ms MS] [--repeat N]
+#               [--guest-tests]  (also the debugfs and unload tests)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-jobs=1 kernel=debug only="" results="" duration="" repeat=1
+jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -18,7 +19,8 @@ while [ $# -gt 0 ]; do
 	--results) results=$2; shift ;;
 	--duration-ms) duration=$2; shift ;;
 	--repeat) repeat=$2; shift ;;
-	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	--guest-tests) guest_tests=--guest-tests ;;
+	-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -90,7 +92,8 @@ fi
 cp "$list" "$res/scenarios.txt"
 
 python3 "$MMRACE_TOP/scripts/plan.py" "$res/scenarios.txt" --only "$only" \
-	--repeat "$repeat" ${duration:+--duration-ms "$duration"} >"$res/plan.txt"
+	--repeat "$repeat" ${duration:+--duration-ms "$duration"} $guest_tests \
+	>"$res/plan.txt"
 nboots=$(cut -f1 "$res/plan.txt" | sort -u | wc -l)
 [ "$nboots" -gt 0 ] || die "--only '$only' selects nothing; see $res/scenarios.txt"
 log "plan: $(wc -l <"$res/plan.txt") runs in $nboots boots, $jobs at a time"
