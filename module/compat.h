@@ -13,11 +13,4 @@
 #define MMRACE_VERSION "unknown"
 #endif
 
-/* 6.10 dropped the source argument: it is taken from __string(). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-#define mmrace_assign_str(dst, src)	__assign_str(dst)
-#else
-#define mmrace_assign_str(dst, src)	__assign_str(dst, src)
-#endif
-
 #endif /* MMRACE_COMPAT_H */

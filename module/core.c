@@ -93,6 +93,18 @@ void mmrace_stat_max(struct mmrace_run *r, unsigned int i, u64 v)
 	}
 }
 
+void mmrace_invariant(struct mmrace_run *r, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("INVARIANT %s/%s: %pV\n", r->sc->name, r->var->name, &vaf);
+	va_end(args);
+}
+
 u64 mmrace_stat_read(struct mmrace_run *r, unsigned int i)
 {
 	u64 sum = 0;
@@ -101,6 +113,7 @@ u64 mmrace_stat_read(struct mmrace_run *r, unsigned int i)
 	if (r->sc->stats[i].kind == MMRACE_MAX)
 		return atomic64_read(&r->max[i]);
 	for_each_possible_cpu(cpu)
+		/* Plain per-CPU increments: a racing read is off by a few. */
 		sum += data_race(per_cpu_ptr(r->stat, cpu)[i]);
 	return sum;
 }
@@ -111,6 +124,7 @@ u64 mmrace_ops_read(struct mmrace_run *r, enum mmrace_ctx ctx)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
+		/* As mmrace_stat_read(): racy by design, exact once stopped. */
 		sum += data_race(per_cpu_ptr(r->ops, cpu)[ctx]);
 	return sum;
 }
@@ -122,37 +136,44 @@ static u64 mmrace_run_ms(struct mmrace_run *r)
 	return div_u64(end - r->t_start_ns, NSEC_PER_MSEC);
 }
 
+/* One stat line: to debugfs when @m is set, else as a KTAP diagnostic. */
+static __printf(3, 4) void mmrace_stat_line(struct mmrace_run *r,
+					    struct seq_file *m,
+					    const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	if (m)
+		seq_printf(m, "%pV\n", &vaf);
+	else
+		pr_info("    # %s/%s %pV\n", r->sc->name, r->var->name, &vaf);
+	va_end(args);
+}
+
 /* "key: value" lines; the same names in debugfs stats and in KTAP. */
 void mmrace_print_stats(struct mmrace_run *r, struct seq_file *m)
 {
-	const char *id = r->sc->name, *var = r->var->name;
 	u64 ms = mmrace_run_ms(r);
 	unsigned int i;
 
-#define mmrace_stat_line(fmt, ...)					\
-	do {								\
-		if (m)							\
-			seq_printf(m, fmt "\n", ##__VA_ARGS__);		\
-		else							\
-			pr_info("    # %s/%s " fmt "\n", id, var,	\
-				##__VA_ARGS__);				\
-	} while (0)
-
-	mmrace_stat_line("run_ms: %llu", ms);
+	mmrace_stat_line(r, m, "run_ms: %llu", ms);
 	for (i = 0; i < MMRACE_NR_CTX; i++) {
 		u64 n;
 
 		if (!(r->contexts & BIT(i)))
 			continue;
 		n = mmrace_ops_read(r, i);
-		mmrace_stat_line("ops_%s: %llu", mmrace_ctx_names[i], n);
-		mmrace_stat_line("ops_per_s_%s: %llu", mmrace_ctx_names[i],
+		mmrace_stat_line(r, m, "ops_%s: %llu", mmrace_ctx_names[i], n);
+		mmrace_stat_line(r, m, "ops_per_s_%s: %llu", mmrace_ctx_names[i],
 				 ms ? div64_u64(n * 1000, ms) : 0);
 	}
 	for (i = 0; i < r->sc->nr_stats; i++)
-		mmrace_stat_line("%s: %llu", r->sc->stats[i].name,
+		mmrace_stat_line(r, m, "%s: %llu", r->sc->stats[i].name,
 				 mmrace_stat_read(r, i));
-#undef mmrace_stat_line
 }
 
 const char *mmrace_run_state(struct mmrace_run *r)
@@ -415,9 +436,12 @@ static int mmrace_parse_run(char *spec, struct mmrace_item *items, int max)
 				const struct mmrace_scenario *sc = mmrace_scenarios[i];
 				bool all = !strcmp(tok, sc->name);
 
-				for (j = 0; j < sc->nr_variants && n < max; j++)
-					if (all || mmrace_selects(tok, &sc->variants[j]))
-						items[n++] = (struct mmrace_item){ &mmrace_slots[i], j };
+				for (j = 0; j < sc->nr_variants && n < max; j++) {
+					if (!all && !mmrace_selects(tok, &sc->variants[j]))
+						continue;
+					items[n].slot = &mmrace_slots[i];
+					items[n++].variant = j;
+				}
 			}
 			continue;
 		}
@@ -500,8 +524,8 @@ static int mmrace_start_runner(void)
 	if (n <= 0) {
 		kfree(plan);
 		if (!n)
-			pr_warn("run=%s selects nothing; accepted: all, clean, bugs, <scenario>, <scenario>/<variant>\n",
-				run);
+			pr_warn("run=%s selects nothing; accepted: %s\n", run,
+				"all, clean, bugs, <scenario>, <scenario>/<variant>");
 		return n ?: -EINVAL;
 	}
 	plan->n = n;

@@ -180,36 +180,40 @@ u64 mmrace_ops_read(struct mmrace_run *r, enum mmrace_ctx ctx);
  */
 struct lock_class_key *mmrace_lock_key(struct mmrace_run *r);
 
-#define mmrace_spin_lock_init_key(lock, key, name)			\
-	do {								\
-		spin_lock_init(lock);					\
-		lockdep_set_class_and_name(lock, key, name);		\
-	} while (0)
+static inline void mmrace_spin_lock_init_key(spinlock_t *lock,
+					     struct lock_class_key *key,
+					     const char *name)
+{
+	spin_lock_init(lock);
+	lockdep_set_class_and_name(lock, key, name);
+}
 
-#define mmrace_spin_lock_init(r, lock, name)				\
-	mmrace_spin_lock_init_key(lock, mmrace_lock_key(r), name)
+static inline void mmrace_spin_lock_init(struct mmrace_run *r,
+					 spinlock_t *lock, const char *name)
+{
+	mmrace_spin_lock_init_key(lock, mmrace_lock_key(r), name);
+}
 
 /*
  * For bug variants that take a task-only lock from an IRQ.  lockdep must
  * see a real spin_lock() there (a trylock marks no IN-*IRQ usage), but
  * the CPU must not then really deadlock on the task it interrupted, or
- * the guest dies before it can report.  The holder could only be this
- * CPU's interrupted context if the lock is held at all: then bail out.
- * A holder on another CPU that takes it after the check is just waited
- * for.
+ * the guest dies before it can report.  If the trylock succeeds, no
+ * context this IRQ interrupted holds the lock, and none can take it
+ * before the IRQ returns: a holder on another CPU that slips in
+ * between is just waited for.
  */
 static inline bool mmrace_irq_spin_lock(spinlock_t *lock)
 {
-	if (spin_is_locked(lock))
+	if (!spin_trylock(lock))
 		return false;
+	spin_unlock(lock);
 	spin_lock(lock);
 	return true;
 }
 
 /* Report a broken invariant: one console line the judge recognises. */
-#define mmrace_invariant(r, fmt, ...)					\
-	pr_err("INVARIANT %s/%s: " fmt "\n", (r)->sc->name,		\
-	       (r)->var->name, ##__VA_ARGS__)
+__printf(2, 3) void mmrace_invariant(struct mmrace_run *r, const char *fmt, ...);
 
 /* Which driver context the caller is really in, for stats and asserts. */
 enum mmrace_ctx mmrace_ctx_now(void);
@@ -231,7 +235,7 @@ extern const struct mmrace_knob mmrace_core_knobs[MMRACE_NR_CORE_KNOBS];
  */
 struct mmrace_slot {
 	const struct mmrace_scenario *sc;
-	struct mutex lock;
+	struct mutex lock;		/* start/stop, variant, knob */
 	unsigned int variant;
 	u64 knob[MMRACE_NR_CORE_KNOBS + MMRACE_MAX_KNOBS];
 	struct mmrace_run *run;

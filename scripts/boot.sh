@@ -6,6 +6,7 @@
 #        [--smp N] [--mem MB] [--append "..."] [--silence S] [--max S]
 # Writes FILE (console), FILE.cmd (the exact command), FILE.status.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 accel=tcg smp=2 mem=1024 append="" silence=60 max=3600

@@ -2,6 +2,7 @@
 # Build the mmrace debug kernel into the cache, once per (source version,
 # config fragment) pair. Prints the build directory on stdout.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 JOBS=${JOBS:-$(($(nproc) + 1))}

@@ -4,6 +4,7 @@
 # builds for several kernels never share objects.  Prints the directory.
 # usage: build-module.sh KDIR
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 kdir=${1:?usage: build-module.sh KDIR}

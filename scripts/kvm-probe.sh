@@ -4,6 +4,7 @@
 # hangs: only a boot that really prints proves KVM.  The answer is
 # cached per machine and kernel for a day.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 img=${1:?usage: kvm-probe.sh BZIMAGE}

@@ -3,11 +3,14 @@
 # optional KUnit module, the plan and its parameters.
 # usage: mkinitramfs.sh OUT.cpio.gz MMRACE.KO PLAN PARAMS [KUNIT.KO]
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 out=$1 ko=$2 plan=$3 params=$4 kunit=${5:-}
 bb=/bin/busybox
-[ -x "$bb" ] && "$bb" --list >/dev/null 2>&1 || die "busybox-static missing"
+if [ ! -x "$bb" ] || ! "$bb" --list >/dev/null 2>&1; then
+	die "busybox-static missing"
+fi
 file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
 	ldd "$bb" 2>&1 | grep -q 'not a dynamic' || die "$bb is not static (apt-get install busybox-static)"
 

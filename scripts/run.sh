@@ -8,6 +8,7 @@
 #               [--results DIR] [--duration-ms MS] [--repeat N]
 #               [--guest-tests]  (also the debugfs and unload tests)
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests=""

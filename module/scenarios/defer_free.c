@@ -98,33 +98,6 @@ static struct page *df_node_page(struct llist_node *node)
 	return container_of((struct address_space **)node, struct page, mapping);
 }
 
-/*
- * The 2019 locks are plain spin_lock(): correct only in task context.
- * "direct" takes them from IRQs too, as free_huge_page() did from the
- * I/O completion; mmrace_irq_spin_lock() keeps the CPU from really
- * deadlocking after lockdep has said it would.
- */
-static bool df_lock(struct df *df, spinlock_t *lock, unsigned long *flags)
-{
-	if (df->pol->irqsafe) {
-		spin_lock_irqsave(lock, *flags);
-		return true;
-	}
-	if (in_task()) {
-		spin_lock(lock);
-		return true;
-	}
-	return mmrace_irq_spin_lock(lock);
-}
-
-static void df_unlock(struct df *df, spinlock_t *lock, unsigned long flags)
-{
-	if (df->pol->irqsafe)
-		spin_unlock_irqrestore(lock, flags);
-	else
-		spin_unlock(lock);
-}
-
 static bool df_move(struct df *df, struct page *page, enum df_state from,
 		    enum df_state to)
 {
@@ -163,33 +136,56 @@ static struct page *df_unhold(struct df *df)
 	return NULL;
 }
 
-/*
- * hugepage_subpool_put_pages() + the pool half of __free_huge_page().
- * mmrace nests the two locks (upstream takes them one after the other)
- * so that a busy trylock from an IRQ has nothing to undo.
- */
-static bool __df_free(struct df *df, struct page *page)
+/* The pool half of __free_huge_page(), both locks held. */
+static void df_return_page(struct df *df, struct page *page)
 {
-	unsigned long flags, flags2;
-
-	if (!df_lock(df, &df->spool_lock, &flags))
-		goto busy;
-	if (!df_lock(df, &df->hugetlb_lock, &flags2)) {
-		df_unlock(df, &df->spool_lock, flags);
-		goto busy;
-	}
 	df->used--;
 	/* The field the deferral borrowed is cleared here, as upstream. */
 	page->mapping = NULL;
 	set_page_private(page, 0);
 	list_add(&page->lru, &df->free);
 	df->nr_free++;
-	df_unlock(df, &df->hugetlb_lock, flags2);
-	df_unlock(df, &df->spool_lock, flags);
+}
+
+/*
+ * hugepage_subpool_put_pages() + __free_huge_page().  mmrace nests the
+ * two locks (upstream takes them one after the other) so that a busy
+ * IRQ has nothing to undo.
+ *
+ * The 2019 locks are plain spin_lock(): correct only in task context.
+ * "direct" takes them from IRQs too, as free_huge_page() did from the
+ * I/O completion; mmrace_irq_spin_lock() keeps the CPU from really
+ * deadlocking on the task it interrupted after lockdep has said so.
+ */
+static bool __df_free(struct df *df, struct page *page)
+{
+	unsigned long flags;
+
+	if (df->pol->irqsafe) {
+		spin_lock_irqsave(&df->spool_lock, flags);
+		spin_lock(&df->hugetlb_lock);
+		df_return_page(df, page);
+		spin_unlock(&df->hugetlb_lock);
+		spin_unlock_irqrestore(&df->spool_lock, flags);
+		return true;
+	}
+	if (in_task()) {
+		spin_lock(&df->spool_lock);
+	} else if (!mmrace_irq_spin_lock(&df->spool_lock)) {
+		mmrace_stat_inc(df->r, DF_IRQ_TRYLOCK_BUSY);
+		return false;
+	}
+	if (in_task()) {
+		spin_lock(&df->hugetlb_lock);
+	} else if (!mmrace_irq_spin_lock(&df->hugetlb_lock)) {
+		spin_unlock(&df->spool_lock);
+		mmrace_stat_inc(df->r, DF_IRQ_TRYLOCK_BUSY);
+		return false;
+	}
+	df_return_page(df, page);
+	spin_unlock(&df->hugetlb_lock);
+	spin_unlock(&df->spool_lock);
 	return true;
-busy:
-	mmrace_stat_inc(df->r, DF_IRQ_TRYLOCK_BUSY);
-	return false;
 }
 
 static void df_free_now(struct df *df, struct page *page, enum df_state from)
@@ -313,18 +309,25 @@ static void df_free(struct df *df, struct page *page)
 static void df_alloc(struct df *df)
 {
 	struct page *page = NULL;
-	unsigned long flags, flags2;
+	unsigned long flags = 0;
 
-	df_lock(df, &df->spool_lock, &flags);
-	df_lock(df, &df->hugetlb_lock, &flags2);
+	/* Task context only: IRQ-safe only where the variant says so. */
+	if (df->pol->irqsafe)
+		spin_lock_irqsave(&df->spool_lock, flags);
+	else
+		spin_lock(&df->spool_lock);
+	spin_lock(&df->hugetlb_lock);
 	if (df->nr_free) {
 		page = list_first_entry(&df->free, struct page, lru);
 		list_del(&page->lru);
 		df->nr_free--;
 		df->used++;
 	}
-	df_unlock(df, &df->hugetlb_lock, flags2);
-	df_unlock(df, &df->spool_lock, flags);
+	spin_unlock(&df->hugetlb_lock);
+	if (df->pol->irqsafe)
+		spin_unlock_irqrestore(&df->spool_lock, flags);
+	else
+		spin_unlock(&df->spool_lock);
 
 	if (!page) {
 		mmrace_stat_inc(df->r, DF_POOL_EMPTY);
@@ -422,16 +425,16 @@ static int df_check(struct mmrace_run *r)
 			stale++;
 	}
 	if (lost)
-		mmrace_invariant(r, "%u of %u pages lost: never drained off the deferred list (stale next)",
-				 lost, df->nr);
+		mmrace_invariant(r, "%u of %u pages lost: %s", lost, df->nr,
+				 "never drained off the deferred list (stale next)");
 	if (stale)
-		mmrace_invariant(r, "%u free pages still carry a deferred-list next pointer",
+		mmrace_invariant(r, "%u free pages still carry a deferred-list next",
 				 stale);
 	/* Lost pages were never freed: the subpool still counts them. */
 	if (listed != df->nr_free || listed != df->nr - lost || df->used != lost)
-		mmrace_invariant(r, "pool recount %u, nr_free %u, subpool used %ld (want %u, %u, %u)",
-				 listed, df->nr_free, df->used, df->nr - lost,
-				 df->nr - lost, lost);
+		mmrace_invariant(r, "recount %u, nr_free %u, subpool used %ld; want %u, %u, %u",
+				 listed, df->nr_free, df->used,
+				 df->nr - lost, df->nr - lost, lost);
 	if (mmrace_stat_read(r, DF_DOUBLE_FREE))
 		mmrace_invariant(r, "%llu pages freed twice",
 				 mmrace_stat_read(r, DF_DOUBLE_FREE));

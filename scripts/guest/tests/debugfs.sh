@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # Guest test: bad debugfs input gets -EINVAL (or -EBUSY while running),
 # never a splat, and a valid write afterwards still works.
 # Prints "mmrace-test: ok|not ok <name>" lines for the host.
@@ -17,7 +18,9 @@ res() {
 	fi
 }
 
-# write FILE DATA in one write(2) -> the error text, empty on success
+# write FILE DATA in one write(2) -> the error text, empty on success;
+# DATA is a printf format on purpose, for \000 and \n.
+# shellcheck disable=SC2059
 w() {
 	printf "$2" | dd of="$1" bs=4096 conv=notrunc 2>&1 | grep -i error
 }

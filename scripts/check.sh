@@ -1,0 +1,107 @@
+#!/bin/bash
+# make check: the habits kernel code is held to, the host tests, and the
+# whole suite booted under QEMU with every verdict asserted.
+#   checkpatch --strict and sparse over the C, shellcheck over the shell,
+#   W=1 builds against the debug kernel and Debian's stock headers,
+#   pytest over the host scripts (real console fixtures), then
+#   run.sh --guest-tests: every scenario/variant must get its expected
+#   verdict, plus KUnit, the debugfs bad-input tests and rmmod mid-run.
+# Ends with "N passed, N failed, N skipped"; exits 1 on any failure.
+set -uo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$MMRACE_TOP" || exit 1
+
+pass=0 fail=0 skip=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+ok() { pass=$((pass + 1)); printf 'PASS  %s\n' "$1"; }
+ko() { fail=$((fail + 1)); printf 'FAIL  %s\n' "$1"; [ -z "${2:-}" ] || sed 's/^/      /' "$2" | head -n 40; }
+sk() { skip=$((skip + 1)); printf 'SKIP  %s: %s\n' "$1" "$2"; }
+check() { # name command...: a row from a command's exit status
+	local name=$1
+	shift
+	if "$@" >"$work/out" 2>&1; then ok "$name"; else ko "$name" "$work/out"; fi
+}
+
+ensure_packages "${MMRACE_PACKAGES[@]}" shellcheck python3-pytest sparse
+PY=/usr/bin/python3
+
+log "check: debug kernel"
+kdir=$(bash scripts/build-kernel.sh) || { ko "debug kernel build"; kdir=""; }
+src=$(find "$MMRACE_CACHE/src" -maxdepth 3 -path "*/scripts/checkpatch.pl" | head -n 1)
+src=${src%/scripts/checkpatch.pl}
+
+log "check: checkpatch --strict"
+for f in $(git ls-files 'module/*.[ch]' 'tests/kunit/*.[ch]' 2>/dev/null || find module tests/kunit -name '*.[ch]'); do
+	check "checkpatch $f" perl "$src/scripts/checkpatch.pl" --no-tree --strict --quiet \
+		--ignore FILE_PATH_CHANGES -f "$f"
+done
+
+log "check: shellcheck"
+for f in scripts/*.sh scripts/guest/init scripts/guest/tests/*.sh .ci/run; do
+	check "shellcheck $f" shellcheck -x "$f"
+done
+
+log "check: W=1 builds and sparse"
+stock=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' | sort -V | tail -n 1)
+for k in "$kdir" "$stock"; do
+	[ -n "$k" ] || continue
+	check "build W=1 against $(basename "$k")" \
+		env MMRACE_OBJ="$work/obj-$(basename "$k")" bash scripts/build-module.sh "$k"
+done
+if [ -n "$kdir" ]; then
+	mkdir -p "$work/sparse"
+	cp -r Kbuild VERSION module "$work/sparse/"
+	make -s -C "$kdir" M="$work/sparse" C=2 CHECK=sparse modules >"$work/sparse.log" 2>&1
+	if grep -E 'warning|error' "$work/sparse.log" >"$work/out"; then
+		ko "sparse" "$work/out"
+	else
+		ok "sparse"
+	fi
+fi
+
+log "check: host tests (pytest)"
+$PY -m pytest -q tests/ >"$work/pytest.log" 2>&1
+rc=$?
+tail -n 3 "$work/pytest.log"
+p=$(grep -oE '[0-9]+ passed' "$work/pytest.log" | tail -n 1 | cut -d' ' -f1)
+f=$(grep -oE '[0-9]+ (failed|error)' "$work/pytest.log" | awk '{s += $1} END {print s + 0}')
+pass=$((pass + ${p:-0}))
+fail=$((fail + f))
+[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || { ko "pytest exited $rc" "$work/pytest.log"; }
+
+log "check: the suite under QEMU (every verdict asserted)"
+res=$work/results
+bash scripts/run.sh -j "${JOBS:-2}" --guest-tests --results "$res" >"$work/run.log" 2>&1
+cat "$work/run.log"
+if [ -f "$res/results.json" ]; then
+	while IFS=$'\t' read -r status id why; do
+		case $status in
+		PASS) ok "$id" ;;
+		SKIP) sk "$id" "$why" ;;
+		*) ko "$id ($status: $why)" ;;
+		esac
+	done < <($PY -c '
+import json, sys
+for t in json.load(open(sys.argv[1]))["tests"]:
+    print("%s\t%s\t%s" % (t["status"], t["path"], t["misc"]["headline"] or ""))
+' "$res/results.json")
+	# The verdicts are counted above; here only that the parser reads it.
+	$PY "$src/tools/testing/kunit/kunit.py" parse "$(readlink -f "$res/results.ktap")" >"$work/out" 2>&1
+	if grep -q 'Testing complete' "$work/out" && ! grep -qE '\[ERROR\]|Traceback' "$work/out"; then
+		ok "KTAP accepted by kunit.py parse"
+	else
+		ko "KTAP accepted by kunit.py parse" "$work/out"
+	fi
+	rm -rf "$MMRACE_TOP/results/check-last"
+	mkdir -p "$MMRACE_TOP/results"
+	cp -r "$res" "$MMRACE_TOP/results/check-last"
+else
+	ko "run.sh produced no results" "$work/run.log"
+fi
+
+echo
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
