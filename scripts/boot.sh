@@ -30,7 +30,7 @@ done
 cmd=(qemu-system-x86_64 -accel "$accel" -smp "$smp" -m "$mem"
 	-display none -monitor none -no-reboot
 	-serial "file:$logf" -kernel "$img" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 oops=panic ftrace_dump_on_oops=orig_cpu trace_buf_size=256K $append")
+	-append "console=ttyS0 panic=-1 oops=panic ftrace_dump_on_oops=orig_cpu trace_buf_size=256K kunit.enable=1 $append")
 [ "$accel" = tcg ] && cmd[2]=tcg,thread=multi
 printf '%q ' "${cmd[@]}" >"$logf.cmd"
 echo >>"$logf.cmd"

@@ -165,7 +165,9 @@ def judge_boot(bootdir, config):
     return out
 
 
-_GTEST = re.compile(r"mmrace-test: (?P<res>ok|not ok) (?P<name>\S+)(?P<rest>.*)$")
+_GTEST = re.compile(r"mmrace-test: (?P<res>ok|not ok|skip) (?P<name>\S+)(?P<rest>.*)$")
+# KUnit's own KTAP result lines (cases are indented under their suite).
+_KTAP = re.compile(r"^\s*(?P<res>ok|not ok) \d+ (?P<name>\S+)(?: # (?P<dir>SKIP.*))?$")
 
 
 def guest_tests(lines, script, bootdir, status):
@@ -178,15 +180,22 @@ def guest_tests(lines, script, bootdir, status):
         elif "mmrace-guest: test end %s" % script in text:
             inside = False
         m = _GTEST.search(text) if inside else None
+        if not m and inside and script == "kunit":
+            m = _KTAP.match(text)
         if m:
-            ok = m.group("res") == "ok"
+            res = m.group("res")
+            if m.groupdict().get("dir"):
+                res = "skip"
+            verdict = {"ok": "PASS", "skip": "SKIP"}.get(res, "FAIL")
             out.append({"id": "guest/%s/%s" % (script, m.group("name")),
                         "boot": os.path.basename(bootdir),
                         "boot_status": status.get("status", "unknown"),
-                        "boot_wall_s": 0, "expect": "ok", "observed": m.group("res"),
-                        "verdict": "PASS" if ok else "FAIL",
-                        "headline": m.group("rest").strip(" ()"), "t_detect": None,
-                        "figures": {}, "excerpt": "" if ok else text})
+                        "boot_wall_s": 0, "expect": "ok", "observed": res,
+                        "verdict": verdict,
+                        "headline": (m.groupdict().get("rest") or m.groupdict().get("dir")
+                                     or "").strip(" ()"),
+                        "t_detect": None, "figures": {},
+                        "excerpt": "" if verdict != "FAIL" else text})
     if not out:
         out.append({"id": "guest/%s" % script, "boot": os.path.basename(bootdir),
                     "boot_status": status.get("status", "unknown"), "boot_wall_s": 0,

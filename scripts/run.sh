@@ -72,7 +72,8 @@ boot() { # name plan-file params-file silence
 	mkdir -p "$d"
 	cp "$2" "$d/plan"
 	cp "$3" "$d/params"
-	bash "$MMRACE_TOP/scripts/mkinitramfs.sh" "$d/initrd.gz" "$ko" "$d/plan" "$d/params"
+	bash "$MMRACE_TOP/scripts/mkinitramfs.sh" "$d/initrd.gz" "$ko" "$d/plan" "$d/params" \
+		"$(ls "$src/mmrace_kunit.ko" 2>/dev/null)"
 	bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
 		--log "$d/console.log" --accel "$accel" --silence "$4"
 	rm -f "$d/initrd.gz"

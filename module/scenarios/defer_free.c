@@ -31,6 +31,7 @@
 #include <linux/sched/clock.h>
 #include "../mmrace.h"
 #include "../trace.h"
+#include "../xlist.h"
 
 enum df_defer { DF_DIRECT, DF_XCHG, DF_XCHG_NOPENDING, DF_LLIST };
 
@@ -41,9 +42,6 @@ struct df_policy {
 
 /* Where each page is, so that a page in two places is caught. */
 enum df_state { DF_POOL, DF_HELD, DF_DEFERRED };
-
-/* The posted patch's marker: "next not written yet". */
-#define DF_NEXT_PENDING ((struct address_space *)-1L)
 
 struct df {
 	const struct df_policy *pol;
@@ -59,7 +57,7 @@ struct df {
 	spinlock_t spool_lock;		/* mmrace_subpool_lock: used */
 	long used;
 
-	struct page *xchg_list;		/* DF_XCHG*: through page->mapping */
+	struct xlist_node *xchg_list;	/* DF_XCHG*: node in page->mapping */
 	struct llist_head llist;	/* DF_LLIST: node in page->mapping */
 	struct work_struct work;
 	struct mmrace_run *r;
@@ -93,9 +91,15 @@ static const struct mmrace_knob df_knobs[] = {
 		"delay between the xchg and the write of next (xchg variants)" },
 };
 
-static struct page *df_node_page(struct llist_node *node)
+/* Both lists borrow page->mapping, as the patch and upstream do. */
+static struct page *df_node_page(void *node)
 {
 	return container_of((struct address_space **)node, struct page, mapping);
+}
+
+static struct xlist_node *df_xnode(struct page *page)
+{
+	return (struct xlist_node *)&page->mapping;
 }
 
 static bool df_move(struct df *df, struct page *page, enum df_state from,
@@ -210,28 +214,25 @@ static void df_note_drained(struct df *df, struct page *page)
 /* free_hpage_workfn() as posted, spinning while next is NEXT_PENDING. */
 static void df_xchg_drain(struct df *df)
 {
-	struct page *curr, *next;
+	struct xlist_node *curr, *next;
+	unsigned long spins = 0;
 	unsigned int cnt;
 
 	do {
-		curr = xchg(&df->xchg_list, NULL);
+		curr = xlist_take(&df->xchg_list);
 		if (!curr)
 			break;
 		cnt = 0;
 		while (curr) {
-			next = (struct page *)READ_ONCE(curr->mapping);
-			if ((void *)next == (void *)DF_NEXT_PENDING) {
-				mmrace_stat_inc(df->r, DF_PENDING_SPINS);
-				cpu_relax();
-				continue;
-			}
-			df_note_drained(df, curr);
-			df_free_now(df, curr, DF_DEFERRED);
+			next = xlist_next(curr, &spins);
+			df_note_drained(df, df_node_page(curr));
+			df_free_now(df, df_node_page(curr), DF_DEFERRED);
 			curr = next;
 			cnt++;
 		}
 		mmrace_stat_max(df->r, DF_MAX_BACKLOG, cnt);
 	} while (!READ_ONCE(df->xchg_list));
+	mmrace_stat_add(df->r, DF_PENDING_SPINS, spins);
 }
 
 static void df_llist_drain(struct df *df)
@@ -263,8 +264,6 @@ static void df_workfn(struct work_struct *w)
 
 static void df_defer(struct df *df, struct page *page)
 {
-	struct page *next;
-
 	if (!df_move(df, page, DF_HELD, DF_DEFERRED))
 		return;
 	set_page_private(page, local_clock());
@@ -282,11 +281,8 @@ static void df_defer(struct df *df, struct page *page)
 	 * reach the page before next is written, and must not follow
 	 * whatever page->mapping held: hence the marker.
 	 */
-	if (df->pol->defer == DF_XCHG)
-		page->mapping = DF_NEXT_PENDING;
-	next = xchg(&df->xchg_list, page);
-	ndelay(mmrace_knob(df->r, DF_K_WINDOW_NS));
-	WRITE_ONCE(page->mapping, (struct address_space *)next);
+	xlist_push(&df->xchg_list, df_xnode(page), df->pol->defer == DF_XCHG,
+		   mmrace_knob(df->r, DF_K_WINDOW_NS));
 	schedule_work(&df->work);
 }
 
