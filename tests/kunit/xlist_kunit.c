@@ -144,6 +144,7 @@ static struct kunit_suite xlist_suite = {
 	.name = "mmrace_xlist",
 	.test_cases = xlist_cases,
 };
+
 kunit_test_suite(xlist_suite);
 
 MODULE_DESCRIPTION("KUnit cases for mmrace's private primitives");
