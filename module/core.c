@@ -26,10 +26,12 @@
 /* The one table a new scenario is added to (and its object to Kbuild). */
 extern const struct mmrace_scenario mmrace_selftest;
 extern const struct mmrace_scenario mmrace_defer_free;
+extern const struct mmrace_scenario mmrace_collapse;
 
 const struct mmrace_scenario *const mmrace_scenarios[] = {
 	&mmrace_selftest,
 	&mmrace_defer_free,
+	&mmrace_collapse,
 };
 
 const unsigned int mmrace_nr_scenarios = ARRAY_SIZE(mmrace_scenarios);
