@@ -1,0 +1,894 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvo: HugeTLB Vmemmap Optimization against speculative refcount getters
+ * (linux-mm, Jan 2021 "[PATCH v13 05/12] mm: hugetlb: allocate the vmemmap
+ * pages associated with each HugeTLB page", landed in 5.14 as ad2fa3717b74;
+ * Feb 2024 "[PATCH v3 0/3] A Solution to Re-enable hugetlb vmemmap
+ * optimize", fixed on x86 by bd225530a4c7 in 6.10).
+ *
+ * A private vmemmap: pages mmrace owns, vmap()ed with 4 KiB PTEs, holding
+ * 64-byte descriptors modelled on struct page.  A folio of N descriptors
+ * spans N / 64 descriptor pages.  Task context cycles each folio through
+ * "small pages in the page cache" -> "huge folio, vmemmap optimized" ->
+ * "restored, freed to buddy" -> small pages again, changing the real PTEs
+ * and flushing the TLB on every CPU.  Every context runs speculative
+ * getters: under rcu_read_lock() they pick a descriptor (from a lookup
+ * table as filemap_get_entry() does, or any PFN as a PFN walker does),
+ * take a reference with the atomic_add_unless() loop, re-check the lookup
+ * and put the reference back.
+ *
+ *   posted          2021/2024 reasoning: a getter on an aliased tail is fine
+ *                   "by coincidence".  The aliases are read-only and the
+ *                   locked cmpxchg faults even when its compare fails.
+ *   fixed           bd225530: getters skip fake heads, synchronize_rcu()
+ *                   before fold and unfold, refcount frozen across both
+ *   bbm             fixed, with break-before-make as arm64 must: a getter
+ *                   touching a descriptor in the gap takes a not-present
+ *                   fault
+ *   retry_forever   v13 restore: msleep(100) and retry while the vmemmap
+ *                   pages cannot be allocated: no forward progress
+ *   refuse          5.14: one __GFP_NORETRY try; on failure the folio stays
+ *                   in the pool as surplus
+ *   reserves        GFP_ATOMIC-like fallback to a reserve: heavy freeing
+ *                   drains it
+ *   offline_refuse  memory offline dissolving the last section of a node:
+ *                   the __GFP_THISNODE allocation cannot succeed, dissolve
+ *                   returns -ENOMEM and the folio stays
+ */
+#define pr_fmt(fmt) "mmrace: " fmt
+
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/gfp.h>
+#include <linux/vmalloc.h>
+#include <linux/rcupdate.h>
+#include <linux/random.h>
+#include <linux/delay.h>
+#include <linux/smp.h>
+#include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/jiffies.h>
+#include <asm/pgtable.h>
+#include <asm/tlbflush.h>
+#include "../mmrace.h"
+
+/* Descriptor flags, after the page flags HVO looks at. */
+#define HVO_HEAD	BIT(0)
+#define HVO_TAIL	BIT(1)
+
+/* One "struct page": 64 bytes, so 64 of them fill a descriptor page. */
+struct hvo_desc {
+	unsigned long flags;
+	/* Tails: address of the head | 1, as page->compound_head. */
+	unsigned long compound_head;
+	atomic_t ref;
+	u32 folio;
+	unsigned long pad[5];
+};
+
+#define HVO_PER_PAGE	(PAGE_SIZE / sizeof(struct hvo_desc))
+
+enum hvo_alloc {
+	HVO_ALLOC_KERNEL,	/* GFP_KERNEL | __GFP_NORETRY, may fail */
+	HVO_ALLOC_RESERVES,	/* on failure, take the private reserve */
+	HVO_ALLOC_THISNODE,	/* only the node being offlined: isolated */
+};
+
+enum hvo_on_fail {
+	HVO_FAIL_RETRY,		/* msleep(retry_ms) and try again */
+	HVO_FAIL_REFUSE,	/* keep the folio in the pool as surplus */
+};
+
+struct hvo_policy {
+	bool skip_fake_head;	/* getters: page_is_fake_head() */
+	bool sync_rcu;		/* synchronize_rcu() before fold/unfold */
+	bool freeze;		/* head refcount 0 across the remap */
+	bool bbm;		/* clear, flush, then set the PTE */
+	enum hvo_alloc alloc;
+	enum hvo_on_fail on_fail;
+	unsigned int fail_pct;	/* injected restore allocation failures */
+};
+
+/*
+ * Where a folio is in its life; only the claimer changes it.  SMALL:
+ * N pages in the page cache, one reference each.  POOL: a free huge
+ * folio, vmemmap optimized, refcount 0.  INUSE: the same, allocated.
+ */
+enum hvo_state { HVO_SMALL, HVO_POOL, HVO_INUSE };
+
+struct hvo_folio {
+	unsigned long busy;	/* bit 0: a task owns the next step */
+	enum hvo_state state;
+	bool optimized;		/* tail PTEs alias the head page */
+	bool surplus;		/* a free was refused: kept in the pool */
+	u64 restore_since;	/* local_clock() of a pending restore, or 0 */
+	u64 retries;		/* of that pending restore */
+};
+
+enum {
+	HVO_S_REMAP, HVO_S_RESTORE, HVO_S_ALLOC_FAIL, HVO_S_RETRY,
+	HVO_S_REFUSED, HVO_S_DISSOLVE_ENOMEM, HVO_S_RESERVE_USED,
+	HVO_S_ABORTED, HVO_S_SYNC_RCU, HVO_S_BBM_GAPS, HVO_S_PAGES_ALLOC,
+	HVO_S_PAGES_FREED, HVO_S_READ, HVO_S_GET, HVO_S_RECHECK_FAIL,
+	HVO_S_ALIAS_HIT, HVO_S_FAKE_SKIP, HVO_S_LOST_REF, HVO_S_FREEZE_SPINS,
+	HVO_S_MAX_RESTORE_MS, HVO_S_HUGE_END, HVO_S_SURPLUS_END, HVO_NR
+};
+
+static const struct mmrace_stat hvo_stats[HVO_NR] = {
+	[HVO_S_REMAP] = { "remap_free", MMRACE_SUM },
+	[HVO_S_RESTORE] = { "restore", MMRACE_SUM },
+	[HVO_S_ALLOC_FAIL] = { "alloc_fail", MMRACE_SUM },
+	[HVO_S_RETRY] = { "retry", MMRACE_SUM },
+	[HVO_S_REFUSED] = { "free_refused", MMRACE_SUM },
+	[HVO_S_DISSOLVE_ENOMEM] = { "dissolve_enomem", MMRACE_SUM },
+	[HVO_S_RESERVE_USED] = { "reserve_used", MMRACE_SUM },
+	[HVO_S_ABORTED] = { "restore_aborted", MMRACE_SUM },
+	[HVO_S_SYNC_RCU] = { "synchronize_rcu", MMRACE_SUM },
+	[HVO_S_BBM_GAPS] = { "bbm_gaps", MMRACE_SUM },
+	[HVO_S_PAGES_ALLOC] = { "vmemmap_pages_alloc", MMRACE_SUM },
+	[HVO_S_PAGES_FREED] = { "vmemmap_pages_freed", MMRACE_SUM },
+	[HVO_S_READ] = { "reader_attempts", MMRACE_SUM },
+	[HVO_S_GET] = { "reader_gets", MMRACE_SUM },
+	[HVO_S_RECHECK_FAIL] = { "reader_recheck_fail", MMRACE_SUM },
+	[HVO_S_ALIAS_HIT] = { "alias_hits", MMRACE_SUM },
+	[HVO_S_FAKE_SKIP] = { "fake_head_skips", MMRACE_SUM },
+	[HVO_S_LOST_REF] = { "lost_refs", MMRACE_SUM },
+	[HVO_S_FREEZE_SPINS] = { "freeze_spins", MMRACE_SUM },
+	[HVO_S_MAX_RESTORE_MS] = { "max_restore_ms", MMRACE_MAX },
+	[HVO_S_HUGE_END] = { "pool_huge_end", MMRACE_SUM },
+	[HVO_S_SURPLUS_END] = { "pool_surplus_end", MMRACE_SUM },
+};
+
+enum {
+	HVO_K_FOLIOS, HVO_K_DESCS, HVO_K_READS, HVO_K_WINDOW_NS, HVO_K_GAP_US,
+	HVO_K_FAIL_PCT, HVO_K_RETRY_MS, HVO_K_WATCHDOG_MS, HVO_K_RESERVE,
+};
+
+static const struct mmrace_knob hvo_knobs[] = {
+	[HVO_K_FOLIOS] = { "folios", 16, 1, 256, "huge folios in the vmemmap" },
+	[HVO_K_DESCS] = { "descs", 512, 128, 4096,
+		"descriptors per folio, a multiple of 64 (512: a 2 MiB page)" },
+	[HVO_K_READS] = { "reads", 32, 1, 4096,
+		"speculative gets per task-context op" },
+	[HVO_K_WINDOW_NS] = { "window_ns", 500, 0, 100000,
+		"getter delay between loading the refcount and the cmpxchg" },
+	[HVO_K_GAP_US] = { "bbm_gap_us", 20, 0, 10000,
+		"bbm: delay between break (clear+flush) and make" },
+	[HVO_K_FAIL_PCT] = { "fail_pct", 0, 0, 100,
+		"restore allocations failed on purpose; 0: the variant's own rate" },
+	[HVO_K_RETRY_MS] = { "retry_ms", 100, 1, 10000,
+		"retry_forever: sleep between allocation attempts" },
+	[HVO_K_WATCHDOG_MS] = { "watchdog_ms", 2000, 10, 600000,
+		"a restore pending this long is reported as no forward progress" },
+	[HVO_K_RESERVE] = { "reserve_pages", 64, 0, 4096,
+		"reserves: pages GFP_ATOMIC-like allocations may dip into" },
+};
+
+struct hvo {
+	const struct hvo_policy *pol;
+	struct mmrace_run *r;
+	unsigned int nr_folios, descs, pages_per_folio, nr_pages, nr_descs;
+	unsigned int fail_pct;
+
+	/* What backs PTE i: our page, or NULL while it aliases the head. */
+	struct page **backing;
+	struct page **orig;		/* what vmap() mapped; for vunmap only */
+	struct hvo_desc *vmm;		/* vmap() of orig[] */
+	pte_t **ptep;			/* PTE of each descriptor page */
+	struct page **spare;		/* restore scratch, per folio */
+	struct hvo_folio *folios;
+
+	/* The lookup a filemap-style getter starts from, by PFN. */
+	struct hvo_desc __rcu **table;
+
+	spinlock_t reserve_lock;	/* mmrace_hvo_reserve_lock: reserve */
+	struct page **reserve;
+	unsigned int nr_reserve, reserve_left;
+	bool reserve_reported;
+
+	atomic_long_t owned;		/* descriptor pages we hold */
+	unsigned long wd_next;		/* jiffies of the next watchdog scan */
+	bool wd_fired;
+};
+
+static struct hvo_desc *hvo_desc(struct hvo *h, unsigned int pfn)
+{
+	return &h->vmm[pfn];
+}
+
+static struct hvo_desc *hvo_head(struct hvo *h, unsigned int folio)
+{
+	return hvo_desc(h, folio * h->descs);
+}
+
+static void *hvo_page_va(struct hvo *h, unsigned int slot)
+{
+	return (void *)h->vmm + (size_t)slot * PAGE_SIZE;
+}
+
+/* __flush_tlb_all() flushes global (kernel) entries; IRQs are off here. */
+static void hvo_flush_local(void *unused)
+{
+	__flush_tlb_all();
+}
+
+/* flush_tlb_kernel_range() is not exported: flush everything everywhere. */
+static void hvo_flush_all(void)
+{
+	on_each_cpu(hvo_flush_local, NULL, 1);
+}
+
+static void hvo_set_pte(struct hvo *h, unsigned int slot, struct page *page,
+			pgprot_t prot)
+{
+	set_pte(h->ptep[slot], pfn_pte(page_to_pfn(page), prot));
+}
+
+/*
+ * page_fixed_fake_head(): only a page-aligned descriptor can be a fake
+ * head, and its neighbour then sits in the same descriptor page.
+ */
+static bool hvo_fake_head(const struct hvo_desc *d)
+{
+	unsigned long head;
+
+	if (!IS_ALIGNED((unsigned long)d, PAGE_SIZE) ||
+	    !(READ_ONCE(d->flags) & HVO_HEAD))
+		return false;
+	head = READ_ONCE(d[1].compound_head);
+	return (head & 1) && head - 1 != (unsigned long)d;
+}
+
+/*
+ * atomic_add_unless(&d->ref, 1, 0) as x86 implements it, a load then a
+ * cmpxchg loop, with the window between them widened.  The locked
+ * cmpxchg writes even when the compare fails: on a read-only alias it
+ * faults whatever the count is.
+ */
+static bool hvo_ref_add_unless(struct hvo *h, struct hvo_desc *d)
+{
+	int c = atomic_read(&d->ref);
+
+	if (!c)
+		return false;
+	ndelay(mmrace_knob(h->r, HVO_K_WINDOW_NS));
+	do {
+		if (!c)
+			return false;
+	} while (!atomic_try_cmpxchg(&d->ref, &c, c + 1));
+	return true;
+}
+
+/* page_ref_add_unless() as the getter of each variant has it. */
+static bool hvo_try_get(struct hvo *h, struct hvo_desc *d)
+{
+	bool ret = false;
+
+	/* The fix's own RCU section: synchronize_rcu() waits for it. */
+	rcu_read_lock();
+	if (hvo_fake_head(d)) {
+		mmrace_stat_inc(h->r, HVO_S_ALIAS_HIT);
+		if (h->pol->skip_fake_head) {
+			mmrace_stat_inc(h->r, HVO_S_FAKE_SKIP);
+			goto out;
+		}
+	}
+	ret = hvo_ref_add_unless(h, d);
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+static void hvo_put(struct hvo *h, struct hvo_desc *d)
+{
+	/* The owner holds a reference while a getter can get one. */
+	if (atomic_dec_return(&d->ref) <= 0) {
+		if (!mmrace_stat_read(h->r, HVO_S_LOST_REF))
+			mmrace_invariant(h->r, "getter dropped the last ref of descriptor %ld",
+					 (long)(d - h->vmm));
+		mmrace_stat_inc(h->r, HVO_S_LOST_REF);
+	}
+}
+
+/*
+ * One speculative getter: filemap_get_entry() from the table, or a PFN
+ * walker on any descriptor, tails included.  Both re-check the lookup
+ * and, being done, put the reference back.
+ */
+static void hvo_read(struct hvo *h)
+{
+	unsigned int pfn = get_random_u32_below(h->nr_descs);
+	bool walker = get_random_u32_below(2);
+	struct hvo_desc *d;
+
+	mmrace_stat_inc(h->r, HVO_S_READ);
+	rcu_read_lock();
+	d = walker ? hvo_desc(h, pfn) : rcu_dereference(h->table[pfn]);
+	if (!d || !hvo_try_get(h, d))
+		goto out;
+	mmrace_stat_inc(h->r, HVO_S_GET);
+	if (rcu_dereference(h->table[pfn]) != d)
+		mmrace_stat_inc(h->r, HVO_S_RECHECK_FAIL);
+	hvo_put(h, d);
+out:
+	rcu_read_unlock();
+}
+
+/*
+ * page_ref_freeze(): the owner's last reference, taken only when no
+ * getter holds one; getters hold theirs for a few hundred ns.
+ */
+static void hvo_freeze(struct hvo *h, struct hvo_desc *d)
+{
+	unsigned int spins = 0;
+
+	while (atomic_cmpxchg(&d->ref, 1, 0) != 1) {
+		if (!(++spins & 1023))
+			cond_resched();
+		cpu_relax();
+	}
+	if (spins)
+		mmrace_stat_add(h->r, HVO_S_FREEZE_SPINS, spins);
+}
+
+/*
+ * vmemmap_remap_free(): the tail descriptor pages map the head page
+ * read-only, every CPU forgets the old translation, then the tail pages
+ * go back to the buddy allocator.
+ */
+static void hvo_remap_free(struct hvo *h, unsigned int folio)
+{
+	unsigned int first = folio * h->pages_per_folio, i;
+	struct page *head = h->backing[first];
+
+	if (h->pol->bbm) {
+		for (i = 1; i < h->pages_per_folio; i++)
+			set_pte(h->ptep[first + i], __pte(0));
+		hvo_flush_all();
+		mmrace_stat_inc(h->r, HVO_S_BBM_GAPS);
+		udelay(mmrace_knob(h->r, HVO_K_GAP_US));
+	}
+	for (i = 1; i < h->pages_per_folio; i++)
+		hvo_set_pte(h, first + i, head, PAGE_KERNEL_RO);
+	hvo_flush_all();
+	for (i = 1; i < h->pages_per_folio; i++) {
+		__free_page(h->backing[first + i]);
+		h->backing[first + i] = NULL;
+	}
+	atomic_long_sub(h->pages_per_folio - 1, &h->owned);
+	mmrace_stat_add(h->r, HVO_S_PAGES_FREED, h->pages_per_folio - 1);
+	h->folios[folio].optimized = true;
+	mmrace_stat_inc(h->r, HVO_S_REMAP);
+}
+
+static struct page *hvo_reserve_take(struct hvo *h)
+{
+	struct page *page = NULL;
+
+	spin_lock(&h->reserve_lock);
+	if (h->reserve_left)
+		page = h->reserve[--h->reserve_left];
+	spin_unlock(&h->reserve_lock);
+	return page;
+}
+
+/* One vmemmap page for a restore, as the variant's gfp mask allows. */
+static struct page *hvo_alloc_page(struct hvo *h)
+{
+	struct page *page = NULL;
+
+	/* The node being offlined has every free page isolated. */
+	if (h->pol->alloc == HVO_ALLOC_THISNODE)
+		goto fail;
+	if (h->fail_pct && get_random_u32_below(100) < h->fail_pct)
+		goto fail;
+	page = alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	if (page)
+		return page;
+fail:
+	mmrace_stat_inc(h->r, HVO_S_ALLOC_FAIL);
+	if (h->pol->alloc != HVO_ALLOC_RESERVES)
+		return NULL;
+	page = hvo_reserve_take(h);
+	if (page) {
+		mmrace_stat_inc(h->r, HVO_S_RESERVE_USED);
+		/* Reserve pages count as ours from here on. */
+		return page;
+	}
+	if (!xchg(&h->reserve_reported, true))
+		mmrace_invariant(h->r, "reserves exhausted: %u pages taken by restores, %llu failed allocations",
+				 h->nr_reserve,
+				 mmrace_stat_read(h->r, HVO_S_ALLOC_FAIL));
+	return NULL;
+}
+
+/* Allocate every tail page first: a partial restore is never mapped. */
+static int hvo_alloc_tails(struct hvo *h, struct hvo_folio *f,
+			   struct page **spare)
+{
+	unsigned int i, n = h->pages_per_folio - 1;
+	unsigned int retry_ms = mmrace_knob(h->r, HVO_K_RETRY_MS);
+
+	for (i = 0; i < n; i++) {
+		spare[i] = hvo_alloc_page(h);
+		/* v13: "We should retry infinitely". */
+		while (!spare[i] && h->pol->on_fail == HVO_FAIL_RETRY) {
+			if (mmrace_stopping(h->r)) {
+				mmrace_stat_inc(h->r, HVO_S_ABORTED);
+				goto undo;
+			}
+			msleep(retry_ms);
+			WRITE_ONCE(f->retries, f->retries + 1);
+			mmrace_stat_inc(h->r, HVO_S_RETRY);
+			spare[i] = hvo_alloc_page(h);
+		}
+		if (!spare[i])
+			goto undo;
+	}
+	return 0;
+undo:
+	while (i--)
+		__free_page(spare[i]);
+	return -ENOMEM;
+}
+
+/*
+ * vmemmap_remap_alloc(): new tail pages get a copy of the head page
+ * (descriptors 1..63 are the tails every fake head would show), then
+ * replace the read-only aliases with read-write mappings.
+ */
+static int hvo_restore(struct hvo *h, unsigned int folio)
+{
+	unsigned int first = folio * h->pages_per_folio, i;
+	struct page **spare = h->spare + (size_t)folio * h->pages_per_folio;
+	struct hvo_folio *f = &h->folios[folio];
+	u64 t0 = local_clock();
+	int ret;
+
+	WRITE_ONCE(f->retries, 0);
+	WRITE_ONCE(f->restore_since, t0);
+	ret = hvo_alloc_tails(h, f, spare);
+	WRITE_ONCE(f->restore_since, 0);
+	mmrace_stat_max(h->r, HVO_S_MAX_RESTORE_MS,
+			div_u64(local_clock() - t0, NSEC_PER_MSEC));
+	if (ret)
+		return ret;
+	atomic_long_add(h->pages_per_folio - 1, &h->owned);
+	mmrace_stat_add(h->r, HVO_S_PAGES_ALLOC, h->pages_per_folio - 1);
+
+	/* A getter that loaded a count before the freeze must be done. */
+	if (h->pol->sync_rcu) {
+		synchronize_rcu();
+		mmrace_stat_inc(h->r, HVO_S_SYNC_RCU);
+	}
+	for (i = 1; i < h->pages_per_folio; i++)
+		copy_page(page_address(spare[i - 1]), hvo_page_va(h, first));
+	if (h->pol->bbm) {
+		for (i = 1; i < h->pages_per_folio; i++)
+			set_pte(h->ptep[first + i], __pte(0));
+		hvo_flush_all();
+		mmrace_stat_inc(h->r, HVO_S_BBM_GAPS);
+		udelay(mmrace_knob(h->r, HVO_K_GAP_US));
+	}
+	for (i = 1; i < h->pages_per_folio; i++) {
+		h->backing[first + i] = spare[i - 1];
+		hvo_set_pte(h, first + i, spare[i - 1], PAGE_KERNEL);
+	}
+	hvo_flush_all();
+	f->optimized = false;
+	mmrace_stat_inc(h->r, HVO_S_RESTORE);
+	return 0;
+}
+
+/* Small pages in the page cache: one reference each, findable. */
+static void hvo_make_small(struct hvo *h, unsigned int folio)
+{
+	unsigned int i, pfn = folio * h->descs;
+
+	for (i = 0; i < h->descs; i++, pfn++) {
+		struct hvo_desc *d = hvo_desc(h, pfn);
+
+		d->flags = 0;
+		d->compound_head = 0;
+		d->folio = folio;
+		atomic_set(&d->ref, 1);
+		rcu_assign_pointer(h->table[pfn], d);
+	}
+	h->folios[folio].state = HVO_SMALL;
+}
+
+/*
+ * Truncation or reclaim, then alloc_fresh_hugetlb_folio(): the small
+ * pages leave the cache and are frozen, become one compound folio, the
+ * vmemmap is optimized and the folio enters the pool with refcount 0.
+ * Only "fixed" keeps the head frozen across the remap; before bd225530
+ * it carried the buddy allocator's reference until the pool took it.
+ */
+static void hvo_alloc_fresh(struct hvo *h, unsigned int folio)
+{
+	unsigned int i, pfn = folio * h->descs;
+	struct hvo_desc *head = hvo_head(h, folio);
+
+	for (i = 0; i < h->descs; i++)
+		RCU_INIT_POINTER(h->table[pfn + i], NULL);
+	for (i = 0; i < h->descs; i++)
+		hvo_freeze(h, hvo_desc(h, pfn + i));
+	head->flags = HVO_HEAD;
+	for (i = 1; i < h->descs; i++) {
+		struct hvo_desc *d = hvo_desc(h, pfn + i);
+
+		d->flags = HVO_TAIL;
+		WRITE_ONCE(d->compound_head, (unsigned long)head | 1);
+	}
+	if (!h->pol->freeze)
+		atomic_set(&head->ref, 1);
+	/* A getter that loaded a small page's count must be done. */
+	if (h->pol->sync_rcu) {
+		synchronize_rcu();
+		mmrace_stat_inc(h->r, HVO_S_SYNC_RCU);
+	}
+	hvo_remap_free(h, folio);
+	/* put_page() after prep: the pool holds free folios at 0. */
+	if (!h->pol->freeze)
+		hvo_freeze(h, head);
+	h->folios[folio].state = HVO_POOL;
+}
+
+/* A hugetlbfs fault takes a pool folio: folio_ref_unfreeze(folio, 1). */
+static void hvo_pool_alloc(struct hvo *h, unsigned int folio)
+{
+	struct hvo_desc *head = hvo_head(h, folio);
+
+	atomic_set(&head->ref, 1);
+	rcu_assign_pointer(h->table[folio * h->descs], head);
+	h->folios[folio].state = HVO_INUSE;
+}
+
+/* Truncation of the hugetlbfs file: the last reference, back to pool. */
+static void hvo_pool_put(struct hvo *h, unsigned int folio)
+{
+	RCU_INIT_POINTER(h->table[folio * h->descs], NULL);
+	hvo_freeze(h, hvo_head(h, folio));
+	h->folios[folio].state = HVO_POOL;
+}
+
+/*
+ * Shrinking the pool, or offline dissolving it: update_and_free_hugetlb_folio()
+ * restores the vmemmap and gives the folio to buddy as small pages; or,
+ * if the restore fails, it stays in the pool as surplus (5.14).
+ */
+static void hvo_free_huge(struct hvo *h, unsigned int folio)
+{
+	struct hvo_folio *f = &h->folios[folio];
+
+	if (hvo_restore(h, folio)) {
+		if (mmrace_stopping(h->r))
+			return;
+		/* add_hugetlb_folio(h, folio, true) */
+		f->surplus = true;
+		mmrace_stat_inc(h->r, HVO_S_REFUSED);
+		if (h->pol->alloc == HVO_ALLOC_THISNODE)
+			mmrace_stat_inc(h->r, HVO_S_DISSOLVE_ENOMEM);
+		return;
+	}
+	f->surplus = false;
+	hvo_make_small(h, folio);
+}
+
+/* One step of one folio's life, in task context (it sleeps). */
+static void hvo_step(struct hvo *h)
+{
+	unsigned int folio = get_random_u32_below(h->nr_folios);
+	struct hvo_folio *f = &h->folios[folio];
+
+	if (test_and_set_bit_lock(0, &f->busy))
+		return;
+	switch (f->state) {
+	case HVO_SMALL:
+		hvo_alloc_fresh(h, folio);
+		break;
+	case HVO_POOL:
+		if (get_random_u32_below(2))
+			hvo_pool_alloc(h, folio);
+		else
+			hvo_free_huge(h, folio);
+		break;
+	case HVO_INUSE:
+		hvo_pool_put(h, folio);
+		break;
+	}
+	clear_bit_unlock(0, &f->busy);
+}
+
+/*
+ * mmrace's progress watchdog: a restore that has waited watchdog_ms is
+ * reported once.  Run from whatever context still runs, at most ten
+ * times a second.
+ */
+static void hvo_watchdog(struct hvo *h)
+{
+	unsigned long next = READ_ONCE(h->wd_next);
+	u64 limit, now, since;
+	unsigned int i;
+
+	if (time_before(jiffies, next) || READ_ONCE(h->wd_fired))
+		return;
+	if (cmpxchg(&h->wd_next, next, jiffies + HZ / 10) != next)
+		return;
+	now = local_clock();
+	limit = mmrace_knob(h->r, HVO_K_WATCHDOG_MS) * NSEC_PER_MSEC;
+	for (i = 0; i < h->nr_folios; i++) {
+		since = READ_ONCE(h->folios[i].restore_since);
+		if (!since || now - since < limit)
+			continue;
+		if (xchg(&h->wd_fired, true))
+			return;
+		mmrace_invariant(h->r, "no forward progress: folio %u waits %llu ms for vmemmap pages (%llu retries)",
+				 i, div_u64(now - since, NSEC_PER_MSEC),
+				 READ_ONCE(h->folios[i].retries));
+		return;
+	}
+}
+
+static void hvo_op(struct mmrace_run *r, enum mmrace_ctx ctx)
+{
+	struct hvo *h = r->priv;
+	unsigned int i, n = 1;
+
+	hvo_watchdog(h);
+	if (ctx == MMRACE_CTX_TASK) {
+		/* Half the task calls move a folio; remap needs IPIs, sleeps. */
+		if (get_random_u32_below(2))
+			hvo_step(h);
+		n = mmrace_knob(r, HVO_K_READS);
+	}
+	for (i = 0; i < n; i++)
+		hvo_read(h);
+}
+
+static int hvo_setup(struct mmrace_run *r)
+{
+	unsigned int i, level;
+	struct hvo *h;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	r->priv = h;
+	h->r = r;
+	h->pol = r->var->data;
+	h->nr_folios = mmrace_knob(r, HVO_K_FOLIOS);
+	h->descs = mmrace_knob(r, HVO_K_DESCS);
+	h->fail_pct = mmrace_knob(r, HVO_K_FAIL_PCT) ?: h->pol->fail_pct;
+	if (h->descs % HVO_PER_PAGE) {
+		pr_warn("hvo: descs must be a multiple of %lu\n", HVO_PER_PAGE);
+		return -EINVAL;
+	}
+	h->pages_per_folio = h->descs / HVO_PER_PAGE;
+	h->nr_pages = h->nr_folios * h->pages_per_folio;
+	h->nr_descs = h->nr_folios * h->descs;
+	h->wd_next = jiffies;
+	mmrace_spin_lock_init(r, &h->reserve_lock, "mmrace_hvo_reserve_lock");
+
+	h->backing = kcalloc(h->nr_pages, sizeof(*h->backing), GFP_KERNEL);
+	h->orig = kcalloc(h->nr_pages, sizeof(*h->orig), GFP_KERNEL);
+	h->ptep = kcalloc(h->nr_pages, sizeof(*h->ptep), GFP_KERNEL);
+	h->spare = kcalloc(h->nr_pages, sizeof(*h->spare), GFP_KERNEL);
+	h->folios = kcalloc(h->nr_folios, sizeof(*h->folios), GFP_KERNEL);
+	h->table = kvcalloc(h->nr_descs, sizeof(*h->table), GFP_KERNEL);
+	if (!h->backing || !h->orig || !h->ptep || !h->spare || !h->folios ||
+	    !h->table)
+		return -ENOMEM;
+	for (i = 0; i < h->nr_pages; i++) {
+		h->orig[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!h->orig[i])
+			return -ENOMEM;
+		h->backing[i] = h->orig[i];
+		atomic_long_inc(&h->owned);
+	}
+	h->vmm = vmap(h->orig, h->nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!h->vmm)
+		return -ENOMEM;
+	for (i = 0; i < h->nr_pages; i++) {
+		h->ptep[i] = lookup_address((unsigned long)hvo_page_va(h, i),
+					    &level);
+		if (!h->ptep[i] || level != PG_LEVEL_4K) {
+			r->skip = "vmap() did not give 4 KiB PTEs";
+			return -EOPNOTSUPP;
+		}
+	}
+
+	if (h->pol->alloc == HVO_ALLOC_RESERVES) {
+		h->nr_reserve = mmrace_knob(r, HVO_K_RESERVE);
+		h->reserve = kcalloc(h->nr_reserve ?: 1, sizeof(*h->reserve),
+				     GFP_KERNEL);
+		if (!h->reserve)
+			return -ENOMEM;
+		for (; h->reserve_left < h->nr_reserve; h->reserve_left++) {
+			h->reserve[h->reserve_left] = alloc_page(GFP_KERNEL);
+			if (!h->reserve[h->reserve_left])
+				return -ENOMEM;
+		}
+	}
+	for (i = 0; i < h->nr_folios; i++)
+		hvo_make_small(h, i);
+	return 0;
+}
+
+/* Drivers are stopped: record where the pool ended up. */
+static void hvo_stop(struct mmrace_run *r)
+{
+	struct hvo *h = r->priv;
+	unsigned int i;
+
+	for (i = 0; i < h->nr_folios; i++) {
+		if (h->folios[i].state != HVO_SMALL)
+			mmrace_stat_inc(r, HVO_S_HUGE_END);
+		if (h->folios[i].surplus)
+			mmrace_stat_inc(r, HVO_S_SURPLUS_END);
+	}
+}
+
+/* Every count is the owner's one reference or zero. */
+static unsigned int hvo_check_refs(struct hvo *h, unsigned int folio)
+{
+	unsigned int i, bad = 0, pfn = folio * h->descs;
+	unsigned int n = h->folios[folio].optimized ? HVO_PER_PAGE : h->descs;
+	int want;
+
+	for (i = 0; i < n; i++) {
+		struct hvo_desc *d = hvo_desc(h, pfn + i);
+
+		if (h->folios[folio].state == HVO_SMALL)
+			want = 1;
+		else
+			want = !i && h->folios[folio].state == HVO_INUSE;
+		if (atomic_read(&d->ref) != want) {
+			if (!bad)
+				mmrace_invariant(h->r, "folio %u desc %u: refcount %d, want %d",
+						 folio, i, atomic_read(&d->ref),
+						 want);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static int hvo_check(struct mmrace_run *r)
+{
+	struct hvo *h = r->priv;
+	unsigned int i, j, bad = 0;
+	long want = 0, held = 0;
+
+	for (i = 0; i < h->nr_folios; i++) {
+		bad += hvo_check_refs(h, i);
+		want += h->folios[i].optimized ? 1 : h->pages_per_folio;
+		for (j = 0; j < h->pages_per_folio; j++)
+			held += !!h->backing[i * h->pages_per_folio + j];
+	}
+	if (held != want || atomic_long_read(&h->owned) != want) {
+		mmrace_invariant(r, "vmemmap pages: %ld held, %ld counted, want %ld",
+				 held, atomic_long_read(&h->owned), want);
+		bad++;
+	}
+	if (mmrace_stat_read(r, HVO_S_LOST_REF))
+		bad++;
+	if (READ_ONCE(h->wd_fired) || READ_ONCE(h->reserve_reported))
+		bad++;
+	return bad ? -EIO : 0;
+}
+
+/*
+ * Every PTE back to a page we own, read-write, and flushed, before
+ * vunmap(); then free exactly what we hold: tails given back by
+ * remap_free are not ours any more.
+ */
+static void hvo_teardown(struct mmrace_run *r)
+{
+	struct hvo *h = r->priv;
+	unsigned int i;
+
+	if (!h)
+		return;
+	if (h->vmm) {
+		for (i = 0; i < h->nr_pages; i++) {
+			unsigned int head = rounddown(i, h->pages_per_folio);
+
+			hvo_set_pte(h, i, h->backing[i] ?: h->backing[head],
+				    PAGE_KERNEL);
+		}
+		hvo_flush_all();
+		vunmap(h->vmm);
+	}
+	for (i = 0; h->backing && i < h->nr_pages; i++)
+		if (h->backing[i])
+			__free_page(h->backing[i]);
+	for (i = 0; h->reserve && i < h->reserve_left; i++)
+		__free_page(h->reserve[i]);
+	kfree(h->reserve);
+	kvfree(h->table);
+	kfree(h->folios);
+	kfree(h->spare);
+	kfree(h->ptep);
+	kfree(h->orig);
+	kfree(h->backing);
+	kfree(h);
+	r->priv = NULL;
+}
+
+static const struct hvo_policy hvo_posted = {
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_RETRY,
+};
+
+static const struct hvo_policy hvo_fixed = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
+};
+
+static const struct hvo_policy hvo_bbm = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true, .bbm = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
+};
+
+static const struct hvo_policy hvo_retry_forever = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_RETRY, .fail_pct = 100,
+};
+
+static const struct hvo_policy hvo_refuse = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE, .fail_pct = 50,
+};
+
+static const struct hvo_policy hvo_reserves = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
+	.alloc = HVO_ALLOC_RESERVES, .on_fail = HVO_FAIL_REFUSE, .fail_pct = 100,
+};
+
+static const struct hvo_policy hvo_offline_refuse = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
+	.alloc = HVO_ALLOC_THISNODE, .on_fail = HVO_FAIL_REFUSE,
+};
+
+static const struct mmrace_variant hvo_variants[] = {
+	{ "posted", "oops:permissions violation",
+	  "getters cmpxchg a fake head's count through the read-only alias",
+	  .data = &hvo_posted },
+	{ "fixed", "clean",
+	  "bd225530: skip fake heads, synchronize_rcu, frozen across the remap",
+	  .data = &hvo_fixed },
+	{ "bbm", "oops:not-present page",
+	  "fixed with break-before-make and no fault fixup, as arm64 needs",
+	  .data = &hvo_bbm },
+	{ "retry_forever", "hung_task|soft_lockup|mmrace:no forward progress",
+	  "v13 restore retries forever while allocations fail",
+	  .duration_ms = 5000, .data = &hvo_retry_forever },
+	{ "refuse", "clean",
+	  "5.14: on failure the folio stays in the pool as surplus",
+	  .data = &hvo_refuse },
+	{ "reserves", "mmrace:reserves exhausted",
+	  "GFP_ATOMIC-like fallback: sustained freeing drains the reserve",
+	  .data = &hvo_reserves },
+	{ "offline_refuse", "clean",
+	  "offline of a node's last section: __GFP_THISNODE fails, dissolve -ENOMEM",
+	  .data = &hvo_offline_refuse },
+};
+
+const struct mmrace_scenario mmrace_hvo = {
+	.name = "hvo",
+	.doc = "vmemmap remap of huge folios against speculative refcount getters",
+	.variants = hvo_variants,
+	.nr_variants = ARRAY_SIZE(hvo_variants),
+	.knobs = hvo_knobs,
+	.nr_knobs = ARRAY_SIZE(hvo_knobs),
+	.stats = hvo_stats,
+	.nr_stats = ARRAY_SIZE(hvo_stats),
+	.contexts = MMRACE_CTX_ALL,
+	.min_ops = 1000,
+	.setup = hvo_setup,
+	.op = hvo_op,
+	.stop = hvo_stop,
+	.check = hvo_check,
+	.teardown = hvo_teardown,
+};
