@@ -156,7 +156,7 @@ static const struct mmrace_knob hvo_knobs[] = {
 	[HVO_K_GAP_US] = { "bbm_gap_us", 20, 0, 10000,
 		"bbm: delay between break (clear+flush) and make" },
 	[HVO_K_FAIL_PCT] = { "fail_pct", 0, 0, 100,
-		"restore allocations failed on purpose; 0: the variant's own rate" },
+		"% of restore page allocations failed on purpose; 0: the variant's" },
 	[HVO_K_RETRY_MS] = { "retry_ms", 100, 1, 10000,
 		"retry_forever: sleep between allocation attempts" },
 	[HVO_K_WATCHDOG_MS] = { "watchdog_ms", 2000, 10, 600000,
@@ -244,9 +244,9 @@ static bool hvo_fake_head(const struct hvo_desc *d)
  * atomic_add_unless(&d->ref, 1, 0) as x86 implements it, a load then a
  * cmpxchg loop, with the window between them widened.  The locked
  * cmpxchg writes even when the compare fails: on a read-only alias it
- * faults whatever the count is.
+ * faults whatever the count is.  noinline: the oops's RIP names it.
  */
-static bool hvo_ref_add_unless(struct hvo *h, struct hvo_desc *d)
+static noinline bool hvo_ref_add_unless(struct hvo *h, struct hvo_desc *d)
 {
 	int c = atomic_read(&d->ref);
 
@@ -296,7 +296,7 @@ static void hvo_put(struct hvo *h, struct hvo_desc *d)
  * walker on any descriptor, tails included.  Both re-check the lookup
  * and, being done, put the reference back.
  */
-static void hvo_read(struct hvo *h)
+static noinline void hvo_read(struct hvo *h)
 {
 	unsigned int pfn = get_random_u32_below(h->nr_descs);
 	bool walker = get_random_u32_below(2);
@@ -838,7 +838,7 @@ static const struct hvo_policy hvo_retry_forever = {
 
 static const struct hvo_policy hvo_refuse = {
 	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
-	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE, .fail_pct = 50,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE, .fail_pct = 10,
 };
 
 static const struct hvo_policy hvo_reserves = {
@@ -885,7 +885,8 @@ const struct mmrace_scenario mmrace_hvo = {
 	.stats = hvo_stats,
 	.nr_stats = ARRAY_SIZE(hvo_stats),
 	.contexts = MMRACE_CTX_ALL,
-	.min_ops = 1000,
+	/* synchronize_rcu() per fold and unfold: slow under TCG. */
+	.min_ops = 500,
 	.setup = hvo_setup,
 	.op = hvo_op,
 	.stop = hvo_stop,
