@@ -4,8 +4,11 @@
 #   checkpatch --strict and sparse over the C, shellcheck over the shell,
 #   W=1 builds against the debug kernel and Debian's stock headers,
 #   pytest over the host scripts (real console fixtures), then
-#   run.sh --guest-tests: every scenario/variant must get its expected
-#   verdict, plus KUnit, the debugfs bad-input tests and rmmod mid-run.
+#   run.sh --guest-tests on the debug and the stock kernel: every
+#   scenario/variant must get its expected verdict (SKIP, with the
+#   option named, where the kernel lacks the detector), plus KUnit, the
+#   debugfs bad-input tests and rmmod mid-run; then a real DKMS round
+#   trip whose modules must load and run on both kernels.
 # Ends with "N passed, N failed, N skipped"; exits 1 on any failure.
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
@@ -72,16 +75,22 @@ pass=$((pass + ${p:-0}))
 fail=$((fail + f))
 [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || { ko "pytest exited $rc" "$work/pytest.log"; }
 
-log "check: the suite under QEMU (every verdict asserted)"
-res=$work/results
-bash scripts/run.sh -j "${JOBS:-2}" --guest-tests --results "$res" >"$work/run.log" 2>&1
-cat "$work/run.log"
-if [ -f "$res/results.json" ]; then
+# One row per scenario/variant, guest test and KUnit case of a run.
+suite() { # kernel
+	local kernel=$1 res=$work/results-$1
+	log "check: the suite on the $kernel kernel under QEMU (every verdict asserted)"
+	bash scripts/run.sh -j "${JOBS:-2}" --kernel "$kernel" --guest-tests \
+		--results "$res" >"$work/run.log" 2>&1
+	cat "$work/run.log"
+	if [ ! -f "$res/results.json" ]; then
+		ko "$kernel: run.sh produced no results" "$work/run.log"
+		return
+	fi
 	while IFS=$'\t' read -r status id why; do
 		case $status in
-		PASS) ok "$id" ;;
-		SKIP) sk "$id" "$why" ;;
-		*) ko "$id ($status: $why)" ;;
+		PASS) ok "$kernel: $id" ;;
+		SKIP) sk "$kernel: $id" "$why" ;;
+		*) ko "$kernel: $id ($status: $why)" ;;
 		esac
 	done < <($PY -c '
 import json, sys
@@ -91,15 +100,28 @@ for t in json.load(open(sys.argv[1]))["tests"]:
 	# The verdicts are counted above; here only that the parser reads it.
 	$PY "$src/tools/testing/kunit/kunit.py" parse "$(readlink -f "$res/results.ktap")" >"$work/out" 2>&1
 	if grep -q 'Testing complete' "$work/out" && ! grep -qE '\[ERROR\]|Traceback' "$work/out"; then
-		ok "KTAP accepted by kunit.py parse"
+		ok "$kernel: KTAP accepted by kunit.py parse"
 	else
-		ko "KTAP accepted by kunit.py parse" "$work/out"
+		ko "$kernel: KTAP accepted by kunit.py parse" "$work/out"
 	fi
-	rm -rf "$MMRACE_TOP/results/check-last"
 	mkdir -p "$MMRACE_TOP/results"
-	cp -r "$res" "$MMRACE_TOP/results/check-last"
-else
-	ko "run.sh produced no results" "$work/run.log"
+	rm -rf "$MMRACE_TOP/results/check-$kernel"
+	cp -r "$res" "$MMRACE_TOP/results/check-$kernel"
+}
+
+suite debug
+suite stock
+
+log "check: DKMS build, install and load, stock and debug kernels"
+if [ -n "$kdir" ]; then
+	bash scripts/dkms-check.sh "$kdir" >"$work/dkms.log" 2>&1
+	while read -r status what; do
+		case $status in
+		PASS) ok "dkms: $what" ;;
+		FAIL) ko "dkms: $what" "$work/dkms.log" ;;
+		esac
+	done <"$work/dkms.log"
+	grep -q '^PASS' "$work/dkms.log" || ko "dkms: no result" "$work/dkms.log"
 fi
 
 echo

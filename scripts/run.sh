@@ -6,12 +6,13 @@
 #   sharing a boot per scenario -> judge every console -> report.
 # usage: run.sh [-j N] [--kernel debug|stock] [--only REGEX]
 #               [--results DIR] [--duration-ms MS] [--repeat N]
-#               [--guest-tests]  (also the debugfs and unload tests)
+#               [--guest-tests]  (also KUnit, the debugfs and unload tests)
+#               [--ko MMRACE.KO] (a module built elsewhere, e.g. by DKMS)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests=""
+jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -21,7 +22,8 @@ while [ $# -gt 0 ]; do
 	--duration-ms) duration=$2; shift ;;
 	--repeat) repeat=$2; shift ;;
 	--guest-tests) guest_tests=--guest-tests ;;
-	-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+	--ko) prebuilt=$2; shift ;;
+	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -48,8 +50,14 @@ stock)
 *) die "--kernel wants debug or stock, not '$kernel'" ;;
 esac
 
-src=$(bash "$MMRACE_TOP/scripts/build-module.sh" "$kdir")
-ko=$src/mmrace.ko
+if [ -n "$prebuilt" ]; then
+	[ -f "$prebuilt" ] || die "--ko $prebuilt: no such file"
+	src=$(dirname "$(readlink -f "$prebuilt")")
+	ko=$(readlink -f "$prebuilt")
+else
+	src=$(bash "$MMRACE_TOP/scripts/build-module.sh" "$kdir")
+	ko=$src/mmrace.ko
+fi
 accel=$(bash "$MMRACE_TOP/scripts/kvm-probe.sh" "$img")
 log "guest: $accel, kernel $img"
 
