@@ -118,10 +118,11 @@ if [ -n "$kdir" ]; then
 	while read -r status what; do
 		case $status in
 		PASS) ok "dkms: $what" ;;
-		FAIL) ko "dkms: $what" "$work/dkms.log" ;;
+		FAIL) ko "dkms: $what" ;;
 		esac
 	done <"$work/dkms.log"
-	grep -q '^PASS' "$work/dkms.log" || ko "dkms: no result" "$work/dkms.log"
+	grep -q "^FAIL" "$work/dkms.log" && sed "s/^/      /" "$work/dkms.log"
+	grep -q "^PASS" "$work/dkms.log" || ko "dkms: no result" "$work/dkms.log"
 fi
 
 echo
