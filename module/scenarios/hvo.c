@@ -143,6 +143,7 @@ static const struct mmrace_stat hvo_stats[HVO_NR] = {
 enum {
 	HVO_K_FOLIOS, HVO_K_DESCS, HVO_K_READS, HVO_K_WINDOW_NS, HVO_K_GAP_US,
 	HVO_K_FAIL_PCT, HVO_K_RETRY_MS, HVO_K_WATCHDOG_MS, HVO_K_RESERVE,
+	HVO_K_EXPEDITED,
 };
 
 static const struct mmrace_knob hvo_knobs[] = {
@@ -163,6 +164,8 @@ static const struct mmrace_knob hvo_knobs[] = {
 		"a restore pending this long is reported as no forward progress" },
 	[HVO_K_RESERVE] = { "reserve_pages", 64, 0, 4096,
 		"reserves: pages GFP_ATOMIC-like allocations may dip into" },
+	[HVO_K_EXPEDITED] = { "expedited", 1, 0, 1,
+		"wait for getters with synchronize_rcu_expedited() (same guarantee; TCG grace periods take seconds)" },
 };
 
 struct hvo {
@@ -333,6 +336,21 @@ static void hvo_freeze(struct hvo *h, struct hvo_desc *d)
 }
 
 /*
+ * bd225530: every getter that may have loaded a count through the old
+ * mapping has left its RCU section before the PTEs change.
+ */
+static void hvo_sync_rcu(struct hvo *h)
+{
+	if (!h->pol->sync_rcu)
+		return;
+	if (mmrace_knob(h->r, HVO_K_EXPEDITED))
+		synchronize_rcu_expedited();
+	else
+		synchronize_rcu();
+	mmrace_stat_inc(h->r, HVO_S_SYNC_RCU);
+}
+
+/*
  * vmemmap_remap_free(): the tail descriptor pages map the head page
  * read-only, every CPU forgets the old translation, then the tail pages
  * go back to the buddy allocator.
@@ -458,10 +476,7 @@ static int hvo_restore(struct hvo *h, unsigned int folio)
 	mmrace_stat_add(h->r, HVO_S_PAGES_ALLOC, h->pages_per_folio - 1);
 
 	/* A getter that loaded a count before the freeze must be done. */
-	if (h->pol->sync_rcu) {
-		synchronize_rcu();
-		mmrace_stat_inc(h->r, HVO_S_SYNC_RCU);
-	}
+	hvo_sync_rcu(h);
 	for (i = 1; i < h->pages_per_folio; i++)
 		copy_page(page_address(spare[i - 1]), hvo_page_va(h, first));
 	if (h->pol->bbm) {
@@ -524,10 +539,7 @@ static void hvo_alloc_fresh(struct hvo *h, unsigned int folio)
 	if (!h->pol->freeze)
 		atomic_set(&head->ref, 1);
 	/* A getter that loaded a small page's count must be done. */
-	if (h->pol->sync_rcu) {
-		synchronize_rcu();
-		mmrace_stat_inc(h->r, HVO_S_SYNC_RCU);
-	}
+	hvo_sync_rcu(h);
 	hvo_remap_free(h, folio);
 	/* put_page() after prep: the pool holds free folios at 0. */
 	if (!h->pol->freeze)
@@ -884,7 +896,12 @@ const struct mmrace_scenario mmrace_hvo = {
 	.nr_knobs = ARRAY_SIZE(hvo_knobs),
 	.stats = hvo_stats,
 	.nr_stats = ARRAY_SIZE(hvo_stats),
-	.contexts = MMRACE_CTX_ALL,
+	/*
+	 * Not IPI: while the movers sleep in synchronize_rcu() the CPUs go
+	 * idle, and an idle-polling CPU runs smp_call_function callbacks
+	 * from do_idle(), outside hardirq, where drivers.c warns.
+	 */
+	.contexts = MMRACE_CTX_ALL & ~BIT(MMRACE_CTX_IPI),
 	/* synchronize_rcu() per fold and unfold: slow under TCG. */
 	.min_ops = 500,
 	.setup = hvo_setup,
