@@ -165,7 +165,7 @@ static const struct mmrace_knob hvo_knobs[] = {
 	[HVO_K_RESERVE] = { "reserve_pages", 64, 0, 4096,
 		"reserves: pages GFP_ATOMIC-like allocations may dip into" },
 	[HVO_K_EXPEDITED] = { "expedited", 1, 0, 1,
-		"wait for getters with synchronize_rcu_expedited() (same guarantee; TCG grace periods take seconds)" },
+		"synchronize_rcu_expedited(): same guarantee, TCG grace periods take seconds" },
 };
 
 struct hvo {
