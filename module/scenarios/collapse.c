@@ -18,9 +18,18 @@
  *
  *   freeze   before the fix: the new page sits in the tree with its
  *            refcount frozen at 0 for the whole collapse; readers spin
- *            on it while the collapse sleeps: soft lockup
+ *            on it while the collapse sleeps.  With a reader on every
+ *            CPU the collapse cannot even get back on a CPU to finish:
+ *            soft lockup (or, for windows too short for it, mmrace's
+ *            spin watchdog)
  *   lock     the fix: the new page is locked and not uptodate, refcount
  *            normal; readers take a reference and wait for the lock
+ *            (IRQ contexts back off); spins stay under spin_bound_ms
+ *
+ * In both, the old pages stay frozen once out of the tree, until they
+ * are freed on success or put back and unfrozen on failure, and the
+ * check wants every index mapped to one page with the right data and
+ * its base refcount.
  */
 #define pr_fmt(fmt) "mmrace: " fmt
 
@@ -140,7 +149,7 @@ static const struct mmrace_knob col_knobs[] = {
 		"a reader spinning this long on one lookup is reported once" },
 	[COL_K_GIVEUP_MS] = { "spin_giveup_ms", 12000, 1, 600000,
 		"a task reader stops spinning after this long (keeps the guest alive)" },
-	[COL_K_BOUND_MS] = { "spin_bound_ms", 200, 1, 600000,
+	[COL_K_BOUND_MS] = { "spin_bound_ms", 500, 1, 600000,
 		"longest reader spin a clean run may show" },
 	[COL_K_ATOMIC_SPIN_US] = { "atomic_spin_us", 50, 1, 100000,
 		"readers in IRQ contexts back off after spinning this long" },
