@@ -27,3 +27,11 @@ run:
 
 check:
 	bash scripts/check.sh
+
+# BOOTS=10 ALPHA=0.01: detection statistics and sized clean runs.
+bench:
+	bash scripts/bench.sh --boots $(or $(BOOTS),10) --alpha $(or $(ALPHA),0.01) -j $(JOBS)
+
+# SOAK_MIN=30: every clean variant, all contexts, for that many minutes.
+soak:
+	bash scripts/soak.sh --minutes $(or $(SOAK_MIN),30)

@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/delay.h>
 #include <linux/cpumask.h>
+#include <linux/sched/clock.h>
 #include "mmrace.h"
 #include "compat.h"
 
@@ -39,6 +40,7 @@ struct mmrace_cpu_drv {
 	struct hrtimer soft;
 	struct hrtimer hard;
 	struct irq_work iw;
+	u64 iw_took;		/* ns the last irq_work took */
 	struct delayed_work work;
 };
 
@@ -57,14 +59,35 @@ enum mmrace_ctx mmrace_ctx_now(void)
 	return MMRACE_CTX_TASK;
 }
 
-/* noinline so that every splat's stack names the driver it came from. */
-static noinline void mmrace_call(struct mmrace_run *r, enum mmrace_ctx ctx,
-				 unsigned int n)
+/*
+ * noinline so that every splat's stack names the driver it came from.
+ * Returns the time the ops took, for mmrace_next_ns().
+ */
+static noinline u64 mmrace_call(struct mmrace_run *r, enum mmrace_ctx ctx,
+				unsigned int n)
 {
+	u64 t0 = local_clock();
+
 	while (n--) {
 		r->sc->op(r, ctx);
 		this_cpu_inc(r->ops[ctx]);
 	}
+	return local_clock() - t0;
+}
+
+/*
+ * The next expiry of an interrupt-context driver: the period, but never
+ * less than MMRACE_IRQ_DUTY times what the last callback took.  Under
+ * TCG on a loaded host a callback can take longer than the period; a
+ * fixed period then leaves no time for tasks, and a clean variant dies
+ * of a soft lockup that the code under test did not cause.
+ */
+#define MMRACE_IRQ_DUTY	4
+
+static u64 mmrace_next_ns(struct mmrace_run *r, u64 took)
+{
+	return max(r->knob[MMRACE_K_PERIOD_US] * NSEC_PER_USEC,
+		   took * MMRACE_IRQ_DUTY);
 }
 
 static unsigned int mmrace_burst(struct mmrace_run *r)
@@ -95,22 +118,26 @@ static void mmrace_timer_fn(struct timer_list *t)
 {
 	struct mmrace_cpu_drv *d = from_timer(d, t, timer);
 
+	u64 took;
+
 	WARN_ON_ONCE(!in_serving_softirq());
-	mmrace_call(d->r, MMRACE_CTX_SOFTIRQ, mmrace_burst(d->r));
+	took = mmrace_call(d->r, MMRACE_CTX_SOFTIRQ, mmrace_burst(d->r));
 	if (!mmrace_stopping(d->r))
 		mod_timer(&d->timer, jiffies +
-			  max(1UL, usecs_to_jiffies(d->r->knob[MMRACE_K_PERIOD_US])));
+			  max(1UL, nsecs_to_jiffies(mmrace_next_ns(d->r, took))));
 }
 
 static enum hrtimer_restart mmrace_soft_fn(struct hrtimer *t)
 {
 	struct mmrace_cpu_drv *d = container_of(t, struct mmrace_cpu_drv, soft);
 
+	u64 took;
+
 	WARN_ON_ONCE(!in_serving_softirq());
-	mmrace_call(d->r, MMRACE_CTX_HRTIMER, mmrace_burst(d->r));
+	took = mmrace_call(d->r, MMRACE_CTX_HRTIMER, mmrace_burst(d->r));
 	if (mmrace_stopping(d->r))
 		return HRTIMER_NORESTART;
-	hrtimer_forward_now(t, ns_to_ktime(mmrace_period_ns(d->r)));
+	hrtimer_forward_now(t, ns_to_ktime(mmrace_next_ns(d->r, took)));
 	return HRTIMER_RESTART;
 }
 
@@ -119,7 +146,8 @@ static void mmrace_irq_work_fn(struct irq_work *w)
 	struct mmrace_cpu_drv *d = container_of(w, struct mmrace_cpu_drv, iw);
 
 	WARN_ON_ONCE(!in_hardirq());
-	mmrace_call(d->r, MMRACE_CTX_HARDIRQ, mmrace_burst(d->r));
+	WRITE_ONCE(d->iw_took, mmrace_call(d->r, MMRACE_CTX_HARDIRQ,
+					   mmrace_burst(d->r)));
 }
 
 /* A hard hrtimer only raises the irq_work: the op runs as irq_work. */
@@ -130,7 +158,8 @@ static enum hrtimer_restart mmrace_hard_fn(struct hrtimer *t)
 	irq_work_queue(&d->iw);
 	if (mmrace_stopping(d->r))
 		return HRTIMER_NORESTART;
-	hrtimer_forward_now(t, ns_to_ktime(mmrace_period_ns(d->r)));
+	hrtimer_forward_now(t, ns_to_ktime(mmrace_next_ns(d->r,
+							 READ_ONCE(d->iw_took))));
 	return HRTIMER_RESTART;
 }
 
@@ -149,7 +178,11 @@ static void mmrace_ipi_fn(void *arg)
 {
 	struct mmrace_run *r = arg;
 
-	WARN_ON_ONCE(!in_hardirq());
+	/*
+	 * Usually the IPI handler, but a CPU polling in idle runs the
+	 * call queue itself from do_idle(): IRQs off, not in_hardirq().
+	 */
+	WARN_ON_ONCE(!irqs_disabled());
 	mmrace_call(r, MMRACE_CTX_IPI, mmrace_burst(r));
 }
 
@@ -157,7 +190,8 @@ static void mmrace_ipi_fn(void *arg)
 static int mmrace_ipi_thread(void *arg)
 {
 	struct mmrace_run *r = arg;
-	unsigned int period = r->knob[MMRACE_K_PERIOD_US];
+	u64 took = 0, t0;
+	unsigned long us;
 	int cpu = -1;
 
 	while (!kthread_should_stop()) {
@@ -166,10 +200,13 @@ static int mmrace_ipi_thread(void *arg)
 			if (cpu >= nr_cpu_ids)
 				cpu = cpumask_first(cpu_online_mask);
 			/* Self-IPIs run inline in task context: skip ourselves. */
+			t0 = local_clock();
 			if (cpu != raw_smp_processor_id())
 				smp_call_function_single(cpu, mmrace_ipi_fn, r, 1);
+			took = local_clock() - t0;
 		}
-		usleep_range(period, period + period / 4);
+		us = div_u64(mmrace_next_ns(r, took), NSEC_PER_USEC);
+		usleep_range(us, us + us / 4);
 	}
 	return 0;
 }

@@ -18,7 +18,6 @@
 
 #include <linux/atomic.h>
 #include <linux/compiler.h>
-#include <linux/delay.h>
 #include <linux/processor.h>
 
 struct xlist_node {
@@ -28,22 +27,30 @@ struct xlist_node {
 #define XLIST_PENDING	((struct xlist_node *)-1L)
 
 /*
- * Push @n; @window_ns widens the gap between the xchg and the write of
- * next, where the consumer can overtake us.
+ * The push in two halves, so that a caller can stall in between, where
+ * the consumer can overtake it.  Returns the old head, @n's next-to-be.
  */
-static inline void xlist_push(struct xlist_node **head, struct xlist_node *n,
-			      bool marker, unsigned long window_ns)
+static inline struct xlist_node *xlist_push_begin(struct xlist_node **head,
+						  struct xlist_node *n,
+						  bool marker)
 {
-	struct xlist_node *next;
-
 	/* Not yet visible to anyone: a plain store, ordered by the xchg. */
 	if (marker)
 		n->next = XLIST_PENDING;
-	next = xchg(head, n);
-	if (window_ns)
-		ndelay(window_ns);
+	return xchg(head, n);
+}
+
+static inline void xlist_push_end(struct xlist_node *n,
+				  struct xlist_node *next)
+{
 	/* Now the consumer may be reading it: no store tearing. */
 	WRITE_ONCE(n->next, next);
+}
+
+static inline void xlist_push(struct xlist_node **head, struct xlist_node *n,
+			      bool marker)
+{
+	xlist_push_end(n, xlist_push_begin(head, n, marker));
 }
 
 /* Take the whole list, newest first. */

@@ -57,7 +57,9 @@ run_stage() {
 	wait "$pid" || { tail -n 30 "$logf" >&2; die "kernel: make $what failed"; }
 	log "kernel: $what done in $(($(date +%s) - t0))s"
 }
+t_build=$(date +%s)
 run_stage vmlinux bzImage
 run_stage modules modules
+echo "kernel_build_s=$(($(date +%s) - t_build)) jobs=$JOBS" >"$KDIR/build-time"
 touch "$KDIR/.mmrace-done"
 echo "$KDIR"

@@ -18,6 +18,7 @@ rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 	--include 'module/***' --include 'tests/' --include 'tests/kunit/***' \
 	--exclude '*' "$MMRACE_TOP/" "$obj/src/"
 log "module: building against $kdir"
+t0=$(date +%s)
 make -C "$kdir" M="$obj/src" W=1 modules >"$obj/build.log" 2>&1 || {
 	cat "$obj/build.log" >&2
 	die "module build failed against $kdir"
@@ -25,4 +26,5 @@ make -C "$kdir" M="$obj/src" W=1 modules >"$obj/build.log" 2>&1 || {
 if grep -E 'warning:|error:' "$obj/build.log" >&2; then
 	die "module build has warnings against $kdir (W=1)"
 fi
+echo "module_build_s=$(($(date +%s) - t0))" >"$obj/src/build-time"
 echo "$obj/src"

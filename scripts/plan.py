@@ -27,13 +27,16 @@ def read_scenarios(path):
 GUEST_TESTS = ("kunit", "debugfs", "unload")
 
 
-def plan(scenarios, only="", repeat=1, duration_ms=None, guest_tests=False):
+def plan(scenarios, only="", repeat=1, duration_ms=None, guest_tests=False,
+         select="all"):
     """[(boot name, plan line)]: clean per scenario first, then bugs.
 
     With guest_tests, one more boot runs the guest-side test scripts
     (scripts/guest/tests/*.sh), written "@name" in the plan.
     """
     sel = [(i, e) for i, e in scenarios if not only or re.search(only, i)]
+    if select != "all":
+        sel = [(i, e) for i, e in sel if (e == "clean") == (select == "clean")]
     knobs = f" duration_ms={duration_ms}" if duration_ms else ""
     rows = []
     for rep in range(repeat):
@@ -56,9 +59,10 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--duration-ms", type=int)
     ap.add_argument("--guest-tests", action="store_true")
+    ap.add_argument("--select", choices=("all", "clean", "bugs"), default="all")
     a = ap.parse_args(argv)
     for boot, line in plan(read_scenarios(a.scenarios), a.only, a.repeat,
-                           a.duration_ms, a.guest_tests):
+                           a.duration_ms, a.guest_tests, a.select):
         print(f"{boot}\t{line}")
     return 0
 

@@ -8,11 +8,13 @@
 #               [--results DIR] [--duration-ms MS] [--repeat N]
 #               [--guest-tests]  (also KUnit, the debugfs and unload tests)
 #               [--ko MMRACE.KO] (a module built elsewhere, e.g. by DKMS)
+#               [--select all|clean|bugs] (variants by expectation)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
+select=all
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -23,7 +25,8 @@ while [ $# -gt 0 ]; do
 	--repeat) repeat=$2; shift ;;
 	--guest-tests) guest_tests=--guest-tests ;;
 	--ko) prebuilt=$2; shift ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	--select) select=$2; shift ;;
+	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -73,6 +76,7 @@ kernel_release=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 kernel_image=$img
 accel=$accel
 duration_ms=${duration:-default}
+$(cat "$kdir/build-time" "$src/build-time" 2>/dev/null)
 META
 
 boot() { # name plan-file params-file silence
@@ -102,7 +106,7 @@ fi
 cp "$list" "$res/scenarios.txt"
 
 python3 "$MMRACE_TOP/scripts/plan.py" "$res/scenarios.txt" --only "$only" \
-	--repeat "$repeat" ${duration:+--duration-ms "$duration"} $guest_tests \
+	--repeat "$repeat" ${duration:+--duration-ms "$duration"} $guest_tests --select "$select" \
 	>"$res/plan.txt"
 nboots=$(cut -f1 "$res/plan.txt" | sort -u | wc -l)
 [ "$nboots" -gt 0 ] || die "--only '$only' selects nothing; see $res/scenarios.txt"

@@ -38,6 +38,7 @@ enum df_defer { DF_DIRECT, DF_XCHG, DF_XCHG_NOPENDING, DF_LLIST };
 struct df_policy {
 	enum df_defer defer;
 	bool irqsafe;		/* hugetlb_lock and the subpool lock */
+	unsigned int window_ns;	/* default gap between xchg and next */
 };
 
 /* Where each page is, so that a page in two places is caught. */
@@ -60,13 +61,15 @@ struct df {
 	struct xlist_node *xchg_list;	/* DF_XCHG*: node in page->mapping */
 	struct llist_head llist;	/* DF_LLIST: node in page->mapping */
 	struct work_struct work;
+	struct work_struct kick;	/* the same drain, sent to another CPU */
+	atomic_t stalling;		/* a producer is in df_stall() */
 	struct mmrace_run *r;
 };
 
 enum {
 	DF_ALLOC, DF_FREE_DIRECT, DF_DEFERRED_N, DF_DRAINED, DF_PENDING_SPINS,
 	DF_MAX_BACKLOG, DF_MAX_DEFERRED_US, DF_IRQ_TRYLOCK_BUSY, DF_POOL_EMPTY,
-	DF_DOUBLE_FREE, DF_NR
+	DF_DOUBLE_FREE, DF_STALL_OVERTAKEN, DF_STALL_ALONE, DF_NR
 };
 
 static const struct mmrace_stat df_stats[DF_NR] = {
@@ -80,15 +83,19 @@ static const struct mmrace_stat df_stats[DF_NR] = {
 	[DF_IRQ_TRYLOCK_BUSY] = { "irq_trylock_busy", MMRACE_SUM },
 	[DF_POOL_EMPTY] = { "pool_empty", MMRACE_SUM },
 	[DF_DOUBLE_FREE] = { "double_free", MMRACE_SUM },
+	[DF_STALL_OVERTAKEN] = { "stall_overtaken", MMRACE_SUM },
+	[DF_STALL_ALONE] = { "stall_alone", MMRACE_SUM },
 };
 
-enum { DF_K_PAGES, DF_K_ORDER, DF_K_WINDOW_NS };
+enum { DF_K_PAGES, DF_K_ORDER, DF_K_WINDOW_NS, DF_K_STALL_PCT };
 
 static const struct mmrace_knob df_knobs[] = {
 	[DF_K_PAGES] = { "pages", 64, 2, 4096, "huge pages in the pool" },
 	[DF_K_ORDER] = { "order", 2, 0, 9, "order of each compound page" },
-	[DF_K_WINDOW_NS] = { "window_ns", 1000, 0, 100000,
-		"delay between the xchg and the write of next (xchg variants)" },
+	[DF_K_WINDOW_NS] = { "window_ns", 0, 0, 1000000,
+		"longest stall between xchg and the write of next; 0: the variant's" },
+	[DF_K_STALL_PCT] = { "stall_pct", 10, 0, 100,
+		"percentage of deferrals that stall between xchg and next" },
 };
 
 /* Both lists borrow page->mapping, as the patch and upstream do. */
@@ -252,9 +259,8 @@ static void df_llist_drain(struct df *df)
 	mmrace_stat_max(df->r, DF_MAX_BACKLOG, cnt);
 }
 
-static void df_workfn(struct work_struct *w)
+static void df_drain(struct df *df)
 {
-	struct df *df = container_of(w, struct df, work);
 
 	if (df->pol->defer == DF_LLIST)
 		df_llist_drain(df);
@@ -262,8 +268,49 @@ static void df_workfn(struct work_struct *w)
 		df_xchg_drain(df);
 }
 
+static void df_workfn(struct work_struct *w)
+{
+	df_drain(container_of(w, struct df, work));
+}
+
+static void df_kickfn(struct work_struct *w)
+{
+	df_drain(container_of(w, struct df, kick));
+}
+
+/*
+ * A producer stalled between its xchg and the write of next, as one
+ * interrupted there (or a vCPU the host preempted) is: now and then
+ * (stall_pct), kick the drain on another CPU and wait, up to window_ns,
+ * until it has taken the list we head.  Then it reads our next before
+ * we wrote it: the marker makes it spin, its absence makes it stop.
+ */
+static void df_stall(struct df *df, struct xlist_node *n)
+{
+	u64 window = mmrace_knob(df->r, DF_K_WINDOW_NS) ?: df->pol->window_ns;
+	u64 deadline;
+	int cpu;
+
+	if (!window || get_random_u32_below(100) >= mmrace_knob(df->r, DF_K_STALL_PCT))
+		return;
+	/* One stalled CPU at a time: the drain needs another one free. */
+	if (atomic_cmpxchg(&df->stalling, 0, 1))
+		return;
+	cpu = cpumask_any_but(cpu_online_mask, smp_processor_id());
+	if (cpu < nr_cpu_ids)
+		queue_work_on(cpu, system_wq, &df->kick);
+	deadline = local_clock() + window;
+	while (READ_ONCE(df->xchg_list) == n && local_clock() < deadline)
+		cpu_relax();
+	mmrace_stat_inc(df->r, READ_ONCE(df->xchg_list) == n ? DF_STALL_ALONE :
+			DF_STALL_OVERTAKEN);
+	atomic_set(&df->stalling, 0);
+}
+
 static void df_defer(struct df *df, struct page *page)
 {
+	struct xlist_node *next;
+
 	if (!df_move(df, page, DF_HELD, DF_DEFERRED))
 		return;
 	set_page_private(page, local_clock());
@@ -281,8 +328,10 @@ static void df_defer(struct df *df, struct page *page)
 	 * reach the page before next is written, and must not follow
 	 * whatever page->mapping held: hence the marker.
 	 */
-	xlist_push(&df->xchg_list, df_xnode(page), df->pol->defer == DF_XCHG,
-		   mmrace_knob(df->r, DF_K_WINDOW_NS));
+	next = xlist_push_begin(&df->xchg_list, df_xnode(page),
+				df->pol->defer == DF_XCHG);
+	df_stall(df, df_xnode(page));
+	xlist_push_end(df_xnode(page), next);
 	schedule_work(&df->work);
 }
 
@@ -370,6 +419,7 @@ static int df_setup(struct mmrace_run *r)
 	INIT_LIST_HEAD(&df->free);
 	init_llist_head(&df->llist);
 	INIT_WORK(&df->work, df_workfn);
+	INIT_WORK(&df->kick, df_kickfn);
 	df->pages = kcalloc(df->nr, sizeof(*df->pages), GFP_KERNEL);
 	df->held = kcalloc(df->nr, sizeof(*df->held), GFP_KERNEL);
 	df->state = kcalloc(df->nr, sizeof(*df->state), GFP_KERNEL);
@@ -398,7 +448,8 @@ static void df_stop(struct mmrace_run *r)
 	unsigned int i;
 
 	flush_work(&df->work);
-	df_workfn(&df->work);
+	flush_work(&df->kick);
+	df_drain(df);
 	for (i = 0; i < df->nr; i++) {
 		page = xchg(&df->held[i], NULL);
 		if (page)
@@ -446,6 +497,7 @@ static void df_teardown(struct mmrace_run *r)
 	if (!df)
 		return;
 	cancel_work_sync(&df->work);
+	cancel_work_sync(&df->kick);
 	for (i = 0; df->pages && i < df->nr; i++) {
 		struct page *page = df->pages[i];
 
@@ -464,11 +516,15 @@ static void df_teardown(struct mmrace_run *r)
 	r->priv = NULL;
 }
 
-static const struct df_policy df_direct = { DF_DIRECT, false };
-static const struct df_policy df_xchg = { DF_XCHG, false };
-static const struct df_policy df_xchg_nopending = { DF_XCHG_NOPENDING, false };
-static const struct df_policy df_llist = { DF_LLIST, false };
-static const struct df_policy df_irqsafe = { DF_DIRECT, true };
+/*
+ * How long a stalled producer waits for the drain to overtake it; the
+ * drain usually arrives within tens of microseconds, even under TCG.
+ */
+static const struct df_policy df_direct = { DF_DIRECT, false, 0 };
+static const struct df_policy df_xchg = { DF_XCHG, false, 100000 };
+static const struct df_policy df_xchg_nopending = { DF_XCHG_NOPENDING, false, 100000 };
+static const struct df_policy df_llist = { DF_LLIST, false, 0 };
+static const struct df_policy df_irqsafe = { DF_DIRECT, true, 0 };
 
 static const struct mmrace_variant df_variants[] = {
 	{ "direct", "lockdep:inconsistent lock state",

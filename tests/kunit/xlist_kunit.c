@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <linux/bitmap.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include "../../module/xlist.h"
 
 #define NODES 64
@@ -37,7 +38,7 @@ static void xlist_one(struct kunit *test)
 	struct item a = { .id = 1 };
 	unsigned long spins = 0;
 
-	xlist_push(&head, &a.node, true, 0);
+	xlist_push(&head, &a.node, true);
 	n = xlist_take(&head);
 	KUNIT_ASSERT_PTR_EQ(test, n, &a.node);
 	KUNIT_EXPECT_NULL(test, xlist_next(n, &spins));
@@ -55,7 +56,7 @@ static void xlist_many_lifo(struct kunit *test)
 
 	for (i = 0; i < NODES; i++) {
 		it[i].id = i + 1;
-		xlist_push(&head, &it[i].node, i & 1, 0);
+		xlist_push(&head, &it[i].node, i & 1);
 	}
 	for (n = xlist_take(&head); n; n = xlist_next(n, &spins))
 		KUNIT_EXPECT_EQ(test, item_id(n), want--);
@@ -85,10 +86,17 @@ struct producer {
 static int producer_fn(void *arg)
 {
 	struct producer *p = arg;
+	struct xlist_node *next, *n;
 	unsigned int i;
 
-	for (i = 0; i < p->count; i++)
-		xlist_push(p->head, &p->items[p->first + i].node, true, 50);
+	/* Stall between the halves now and then, as a slow CPU would. */
+	for (i = 0; i < p->count; i++) {
+		n = &p->items[p->first + i].node;
+		next = xlist_push_begin(p->head, n, true);
+		if (!(i % 16))
+			ndelay(2000);
+		xlist_push_end(n, next);
+	}
 	complete(&p->done);
 	return 0;
 }
