@@ -154,12 +154,13 @@ static void mmrace_irq_work_fn(struct irq_work *w)
 static enum hrtimer_restart mmrace_hard_fn(struct hrtimer *t)
 {
 	struct mmrace_cpu_drv *d = container_of(t, struct mmrace_cpu_drv, hard);
+	u64 took;
 
 	irq_work_queue(&d->iw);
 	if (mmrace_stopping(d->r))
 		return HRTIMER_NORESTART;
-	hrtimer_forward_now(t, ns_to_ktime(mmrace_next_ns(d->r,
-							 READ_ONCE(d->iw_took))));
+	took = READ_ONCE(d->iw_took);
+	hrtimer_forward_now(t, ns_to_ktime(mmrace_next_ns(d->r, took)));
 	return HRTIMER_RESTART;
 }
 

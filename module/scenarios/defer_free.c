@@ -261,7 +261,6 @@ static void df_llist_drain(struct df *df)
 
 static void df_drain(struct df *df)
 {
-
 	if (df->pol->defer == DF_LLIST)
 		df_llist_drain(df);
 	else
