@@ -28,12 +28,14 @@ extern const struct mmrace_scenario mmrace_selftest;
 extern const struct mmrace_scenario mmrace_defer_free;
 extern const struct mmrace_scenario mmrace_collapse;
 extern const struct mmrace_scenario mmrace_hvo;
+extern const struct mmrace_scenario mmrace_pcp;
 
 const struct mmrace_scenario *const mmrace_scenarios[] = {
 	&mmrace_selftest,
 	&mmrace_defer_free,
 	&mmrace_collapse,
 	&mmrace_hvo,
+	&mmrace_pcp,
 };
 
 const unsigned int mmrace_nr_scenarios = ARRAY_SIZE(mmrace_scenarios);

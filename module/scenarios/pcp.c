@@ -1,0 +1,1057 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcp: per-CPU page lists without IRQs disabled (linux-mm, Aug-Nov 2022,
+ * Mel Gorman, "mm/page_alloc: Leave IRQs enabled for per-cpu page
+ * allocations"; landed in 6.2 as 5749077415994e after c3e58a70425a
+ * "mm/page_alloc: always remove pages from temporary list").
+ *
+ * A private zone model: real order-0 pages owned by mmrace, split into
+ * two zones with one free list per migratetype under the zone lock
+ * (mmrace_zone_lock, always IRQ-safe), and per-CPU lists (count, high,
+ * batch, one list per migratetype) under a per-CPU lock (mmrace_pcp_lock,
+ * one lockdep class for all CPUs).  page->lru is the one link, as the
+ * lru/pcp_list/buddy_list union is in 6.1: the temporary list of a list
+ * free and the pcp list go through the same two words.
+ *
+ *   irqsave     before the patch: the pcp lock with IRQs disabled
+ *   v1          trylock fast paths, free_unref_page_list() still takes
+ *               the pcp lock with spin_lock(): lockdep (Yu Zhao)
+ *   v2          the seed: trylock in the list free too, whose fallback
+ *               list_del()s a page whose predecessor is already on a
+ *               pcp list (Hugh Dickins' crash), with a stale locked_zone
+ *               and a stale migratetype
+ *   v2_nodebug  v2 with the fallback's list_del() done as a kernel
+ *               without DEBUG_LIST does it: the cross-linked pcp list
+ *               then surfaces as Hugh saw it
+ *   final       what landed in 6.2
+ *   bench_*     ns per alloc+free pair: irqsave, final, alloc_page()
+ *
+ * Contexts: task (alloc, free, list free, isolation), softirq and
+ * hrtimer (list frees, like an I/O completion), a tasklet raised from
+ * hardirq on top of a task holding the pcp lock (list free), hardirq and
+ * IPI (single alloc and free, as IRQ allocations do), wq (drain another
+ * CPU's lists, as drain_pages() does since 6.0, and the isolation pass).
+ */
+#define pr_fmt(fmt) "mmrace: " fmt
+
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/gfp.h>
+#include <linux/list.h>
+#include <linux/poison.h>
+#include <linux/random.h>
+#include <linux/interrupt.h>
+#include <linux/cpumask.h>
+#include <linux/sched/clock.h>
+#include "../mmrace.h"
+
+#define PCP_NR_ZONES	2
+#define PCP_NR_MT	2	/* MIGRATE_UNMOVABLE, MIGRATE_MOVABLE */
+
+enum pcp_lockmode {
+	PCP_IRQSAVE,	/* pcp_spin_lock_irqsave() everywhere (6.0) */
+	PCP_V1,		/* trylock fast paths, spin_lock() in the list free */
+	PCP_TRY,	/* trylock everywhere but remote drains (v2, final) */
+};
+
+enum pcp_bench { PCP_NO_BENCH, PCP_BENCH_PCP, PCP_BENCH_BUDDY };
+
+struct pcp_policy {
+	enum pcp_lockmode lock;
+	/* free_unref_page_list() fallback as posted in v2 */
+	bool v2_fallback;
+	/* ... with its list_del() done without DEBUG_LIST's checks */
+	bool raw_list_del;
+	enum pcp_bench bench;
+};
+
+/* Where each page is: every operation moves it with a cmpxchg. */
+enum pcp_state { PS_ZONE, PS_PCP, PS_ALLOC, PS_ISOLATED, PS_NR };
+
+static const char *const pcp_state_names[PS_NR] = {
+	[PS_ZONE] = "zone", [PS_PCP] = "pcp", [PS_ALLOC] = "allocated",
+	[PS_ISOLATED] = "isolated",
+};
+
+/* struct per_cpu_pages */
+struct pcp_cpu {
+	spinlock_t lock;		/* mmrace_pcp_lock: count, lists */
+	int count;
+	struct list_head lists[PCP_NR_MT];
+};
+
+struct pcp_zone {
+	spinlock_t lock;		/* mmrace_zone_lock: free, nr_free */
+	struct list_head free[PCP_NR_MT];
+	unsigned long nr_free;
+	unsigned int idx;
+	struct pcp_cpu cpu[MMRACE_MAX_CPUS];
+};
+
+struct pcp_tasklet {
+	struct tasklet_struct t;
+	struct pcp *p;
+};
+
+struct pcp {
+	const struct pcp_policy *pol;
+	struct mmrace_run *r;
+	unsigned int nr, high, batch, list_max, list_batch, provoke;
+	struct page **pages;		/* every page we own, by page->index */
+	atomic_t *state;		/* enum pcp_state, by page->index */
+	struct page **held;		/* allocated pages, freed later */
+	atomic_t nr_held;
+	struct pcp_zone zone[PCP_NR_ZONES];
+	struct pcp_tasklet tl[MMRACE_MAX_CPUS];
+	bool tasklets;
+	/*
+	 * The bug has shown itself: stop operating on lists that can no
+	 * longer be trusted, or every op prints another DEBUG_LIST splat
+	 * and the console (and the run) drowns.
+	 */
+	bool broken;
+};
+
+/* Stats: per context where it matters, for Mel's IRQ-heavy warning. */
+enum {
+	PST_FAST_ALLOC, PST_FAST_FREE, PST_LIST_PAGES,
+	PST_TRYFAIL_TASK, PST_TRYFAIL_SOFTIRQ, PST_TRYFAIL_HARDIRQ,
+	PST_FALLBACK_TASK, PST_FALLBACK_SOFTIRQ, PST_FALLBACK_HARDIRQ,
+	PST_FALLBACK_PERMILLE, PST_REFILL, PST_DRAIN_HIGH, PST_DRAIN_REMOTE,
+	PST_ZONE_CONTENDED, PST_ZONE_EMPTY, PST_ISOLATE, PST_PROVOKED,
+	PST_TASKLET, PST_PAIRS, PST_PAIR_NS, PST_NS_PER_PAIR,
+	PST_CROSS_LINK, PST_STALE_ZONE, PST_WRONG_MT, PST_TWO_PLACES,
+	PST_NR
+};
+
+static const struct mmrace_stat pcp_stats[PST_NR] = {
+	[PST_FAST_ALLOC] = { "fast_alloc", MMRACE_SUM },
+	[PST_FAST_FREE] = { "fast_free", MMRACE_SUM },
+	[PST_LIST_PAGES] = { "list_free_pages", MMRACE_SUM },
+	[PST_TRYFAIL_TASK] = { "trylock_fail_task", MMRACE_SUM },
+	[PST_TRYFAIL_SOFTIRQ] = { "trylock_fail_softirq", MMRACE_SUM },
+	[PST_TRYFAIL_HARDIRQ] = { "trylock_fail_hardirq", MMRACE_SUM },
+	[PST_FALLBACK_TASK] = { "fallback_task", MMRACE_SUM },
+	[PST_FALLBACK_SOFTIRQ] = { "fallback_softirq", MMRACE_SUM },
+	[PST_FALLBACK_HARDIRQ] = { "fallback_hardirq", MMRACE_SUM },
+	[PST_FALLBACK_PERMILLE] = { "fallback_permille", MMRACE_MAX },
+	[PST_REFILL] = { "refill", MMRACE_SUM },
+	[PST_DRAIN_HIGH] = { "drain_high", MMRACE_SUM },
+	[PST_DRAIN_REMOTE] = { "drain_remote", MMRACE_SUM },
+	[PST_ZONE_CONTENDED] = { "zone_lock_contended", MMRACE_SUM },
+	[PST_ZONE_EMPTY] = { "zone_empty", MMRACE_SUM },
+	[PST_ISOLATE] = { "isolate_passes", MMRACE_SUM },
+	[PST_PROVOKED] = { "irq_in_pcp_section", MMRACE_SUM },
+	[PST_TASKLET] = { "tasklet_list_frees", MMRACE_SUM },
+	[PST_PAIRS] = { "pairs", MMRACE_SUM },
+	[PST_PAIR_NS] = { "pair_ns_total", MMRACE_SUM },
+	[PST_NS_PER_PAIR] = { "ns_per_pair", MMRACE_MAX },
+	[PST_CROSS_LINK] = { "cross_link", MMRACE_SUM },
+	[PST_STALE_ZONE] = { "stale_locked_zone", MMRACE_SUM },
+	[PST_WRONG_MT] = { "wrong_migratetype", MMRACE_SUM },
+	[PST_TWO_PLACES] = { "two_places", MMRACE_SUM },
+};
+
+enum {
+	PCP_K_PAGES, PCP_K_HIGH, PCP_K_BATCH, PCP_K_LIST_MAX, PCP_K_LIST_BATCH,
+	PCP_K_PROVOKE,
+};
+
+static const struct mmrace_knob pcp_knobs[] = {
+	[PCP_K_PAGES] = { "pages", 1024, 64, 16384, "order-0 pages in the zones" },
+	[PCP_K_HIGH] = { "high", 24, 2, 1024, "pcp->high: drain above it" },
+	[PCP_K_BATCH] = { "batch", 8, 1, 256, "pcp->batch: refill and drain size" },
+	[PCP_K_LIST_MAX] = { "list_max", 16, 1, 256,
+		"pages per free_unref_page_list() call" },
+	[PCP_K_LIST_BATCH] = { "list_batch", 8, 1, 256,
+		"SWAP_CLUSTER_MAX: the list free drops the lock after this many" },
+	[PCP_K_PROVOKE] = { "provoke", 16, 0, 1000000,
+		"1 in N task allocations raise the irq_work inside the pcp section (0: never)" },
+};
+
+static unsigned int pcp_ctx_idx(void)
+{
+	switch (mmrace_ctx_now()) {
+	case MMRACE_CTX_HARDIRQ:
+		return 2;
+	case MMRACE_CTX_SOFTIRQ:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static struct pcp_zone *page_zone_of(struct pcp *p, struct page *page)
+{
+	return &p->zone[page->index % PCP_NR_ZONES];
+}
+
+/* The pageblock migratetype, fixed per page (page->private). */
+static int page_mt(struct page *page)
+{
+	return page_private(page);
+}
+
+static void pcp_broken(struct pcp *p)
+{
+	WRITE_ONCE(p->broken, true);
+}
+
+static bool pcp_move(struct pcp *p, struct page *page, enum pcp_state from,
+		     enum pcp_state to)
+{
+	int was = atomic_cmpxchg(&p->state[page->index], from, to);
+
+	if (was == from)
+		return true;
+	if (mmrace_stat_read(p->r, PST_TWO_PLACES) < 3)
+		mmrace_invariant(p->r, "page %lu in two places: moving %s -> %s, but it is %s",
+				 page->index, pcp_state_names[from],
+				 pcp_state_names[to],
+				 was >= 0 && was < PS_NR ? pcp_state_names[was] : "?");
+	mmrace_stat_inc(p->r, PST_TWO_PLACES);
+	pcp_broken(p);
+	return false;
+}
+
+/* zone->lock is IRQ-safe in every variant (v2 made rmqueue_bulk's so). */
+static void zone_lock(struct pcp *p, struct pcp_zone *z, unsigned long *flags)
+{
+	if (spin_trylock_irqsave(&z->lock, *flags))
+		return;
+	mmrace_stat_inc(p->r, PST_ZONE_CONTENDED);
+	spin_lock_irqsave(&z->lock, *flags);
+}
+
+/* __free_one_page(): under zone->lock; @mt is what the caller believes. */
+static void __zone_free(struct pcp *p, struct pcp_zone *z, struct page *page,
+			int mt, enum pcp_state from)
+{
+	if (!pcp_move(p, page, from, PS_ZONE))
+		return;
+	if (mt != page_mt(page))
+		mmrace_stat_inc(p->r, PST_WRONG_MT);
+	list_add(&page->lru, &z->free[mt]);
+	z->nr_free++;
+}
+
+/* free_one_page(): straight to the zone, as the trylock fallback does. */
+static void free_one_page(struct pcp *p, struct pcp_zone *z, struct page *page,
+			  int mt)
+{
+	unsigned long flags;
+
+	zone_lock(p, z, &flags);
+	__zone_free(p, z, page, mt, PS_ALLOC);
+	spin_unlock_irqrestore(&z->lock, flags);
+}
+
+/* free_pcppages_bulk(): under the pcp lock, takes zone->lock. */
+static void free_pcppages_bulk(struct pcp *p, struct pcp_zone *z,
+			       struct pcp_cpu *pcp, int count)
+{
+	unsigned long flags;
+	int mt = 0, empty = 0;
+
+	zone_lock(p, z, &flags);
+	while (count > 0 && empty < PCP_NR_MT) {
+		struct list_head *list = &pcp->lists[mt];
+		struct page *page;
+
+		mt = (mt + 1) % PCP_NR_MT;
+		if (list_empty(list)) {
+			empty++;
+			continue;
+		}
+		empty = 0;
+		page = list_last_entry(list, struct page, lru);
+		list_del(&page->lru);
+		pcp->count--;
+		count--;
+		__zone_free(p, z, page, page_mt(page), PS_PCP);
+	}
+	spin_unlock_irqrestore(&z->lock, flags);
+}
+
+/* rmqueue_bulk(): refill one pcp list from the zone. */
+static int rmqueue_bulk(struct pcp *p, struct pcp_zone *z,
+			struct pcp_cpu *pcp, int mt)
+{
+	unsigned long flags;
+	int i;
+
+	zone_lock(p, z, &flags);
+	for (i = 0; i < p->batch && !list_empty(&z->free[mt]); i++) {
+		struct page *page = list_first_entry(&z->free[mt], struct page,
+						     lru);
+
+		list_del(&page->lru);
+		z->nr_free--;
+		if (!pcp_move(p, page, PS_ZONE, PS_PCP))
+			continue;
+		list_add_tail(&page->lru, &pcp->lists[mt]);
+		pcp->count++;
+	}
+	spin_unlock_irqrestore(&z->lock, flags);
+	mmrace_stat_inc(p->r, PST_REFILL);
+	return i;
+}
+
+/*
+ * pcp_spin_trylock(): pin the CPU, then trylock its pcp.  Before the
+ * patch (irqsave) the fast paths used pcp_spin_trylock_irqsave(), so an
+ * IRQ could never find the lock held by the task it interrupted.
+ */
+static struct pcp_cpu *pcp_trylock(struct pcp *p, struct pcp_zone *z,
+				   unsigned long *flags)
+{
+	struct pcp_cpu *pcp;
+
+	if (p->pol->lock == PCP_IRQSAVE)
+		local_irq_save(*flags);
+	else
+		preempt_disable();
+	pcp = &z->cpu[smp_processor_id()];
+	if (spin_trylock(&pcp->lock))
+		return pcp;
+	if (p->pol->lock == PCP_IRQSAVE)
+		local_irq_restore(*flags);
+	else
+		preempt_enable();
+	mmrace_stat_inc(p->r, PST_TRYFAIL_TASK + pcp_ctx_idx());
+	return NULL;
+}
+
+static void pcp_unlock(struct pcp *p, struct pcp_cpu *pcp, unsigned long flags)
+{
+	spin_unlock(&pcp->lock);
+	if (p->pol->lock == PCP_IRQSAVE)
+		local_irq_restore(flags);
+	else
+		preempt_enable();
+}
+
+/*
+ * The lock free_unref_page_list() takes for each zone: irqsave before
+ * the patch, spin_lock() in v1 (a real one from softirq too, so that
+ * lockdep sees IN-SOFTIRQ-W; mmrace_irq_spin_lock() keeps the CPU from
+ * deadlocking on the task it interrupted), trylock in v2 and final.
+ */
+static struct pcp_cpu *pcp_list_lock(struct pcp *p, struct pcp_zone *z,
+				     unsigned long *flags)
+{
+	struct pcp_cpu *pcp;
+
+	switch (p->pol->lock) {
+	case PCP_IRQSAVE:
+		local_irq_save(*flags);
+		pcp = &z->cpu[smp_processor_id()];
+		spin_lock(&pcp->lock);
+		return pcp;
+	case PCP_V1:
+		preempt_disable();
+		pcp = &z->cpu[smp_processor_id()];
+		if (in_task()) {
+			spin_lock(&pcp->lock);
+			return pcp;
+		}
+		if (mmrace_irq_spin_lock(&pcp->lock))
+			return pcp;
+		preempt_enable();
+		mmrace_stat_inc(p->r, PST_TRYFAIL_TASK + pcp_ctx_idx());
+		return NULL;
+	default:
+		return pcp_trylock(p, z, flags);
+	}
+}
+
+/* free_unref_page_commit(): onto the pcp list, drain above high. */
+static void pcp_commit(struct pcp *p, struct pcp_zone *z, struct pcp_cpu *pcp,
+		       struct page *page, int mt)
+{
+	if (!pcp_move(p, page, PS_ALLOC, PS_PCP))
+		return;
+	if (mt != page_mt(page))
+		mmrace_stat_inc(p->r, PST_WRONG_MT);
+	/* No list_del(): the page may still be on a temporary list. */
+	list_add(&page->lru, &pcp->lists[mt]);
+	pcp->count++;
+	if (pcp->count >= p->high) {
+		free_pcppages_bulk(p, z, pcp, p->batch);
+		mmrace_stat_inc(p->r, PST_DRAIN_HIGH);
+	}
+}
+
+static void pcp_note_fallback(struct pcp *p)
+{
+	mmrace_stat_inc(p->r, PST_FALLBACK_TASK + pcp_ctx_idx());
+}
+
+/* rmqueue(): pcp first; if its trylock fails, the zone directly. */
+static struct page *pcp_alloc(struct pcp *p, struct pcp_zone *z, int mt)
+{
+	struct page *page = NULL;
+	struct pcp_cpu *pcp;
+	unsigned long flags;
+
+	pcp = pcp_trylock(p, z, &flags);
+	if (pcp) {
+		/*
+		 * An IRQ allocating or freeing on top of us now finds the
+		 * lock held, with the same odds as the hardirq timer but
+		 * many times as often.
+		 */
+		if (p->provoke && in_task() &&
+		    !get_random_u32_below(p->provoke)) {
+			mmrace_stat_inc(p->r, PST_PROVOKED);
+			mmrace_raise_hardirq(p->r);
+		}
+		if (list_empty(&pcp->lists[mt]))
+			rmqueue_bulk(p, z, pcp, mt);
+		if (!list_empty(&pcp->lists[mt])) {
+			page = list_first_entry(&pcp->lists[mt], struct page,
+						lru);
+			list_del(&page->lru);
+			pcp->count--;
+			if (!pcp_move(p, page, PS_PCP, PS_ALLOC))
+				page = NULL;
+		}
+		pcp_unlock(p, pcp, flags);
+		if (page)
+			mmrace_stat_inc(p->r, PST_FAST_ALLOC);
+		return page;
+	}
+	pcp_note_fallback(p);
+	zone_lock(p, z, &flags);
+	if (!list_empty(&z->free[mt])) {
+		page = list_first_entry(&z->free[mt], struct page, lru);
+		list_del(&page->lru);
+		z->nr_free--;
+		if (!pcp_move(p, page, PS_ZONE, PS_ALLOC))
+			page = NULL;
+	}
+	spin_unlock_irqrestore(&z->lock, flags);
+	return page;
+}
+
+/* alloc_page() over the zonelist: any zone, any migratetype. */
+static struct page *pcp_alloc_any(struct pcp *p)
+{
+	unsigned int zi = get_random_u32_below(PCP_NR_ZONES);
+	int mt = get_random_u32_below(PCP_NR_MT);
+	unsigned int i;
+
+	for (i = 0; i < PCP_NR_ZONES * PCP_NR_MT; i++) {
+		struct page *page;
+
+		page = pcp_alloc(p, &p->zone[(zi + i / PCP_NR_MT) % PCP_NR_ZONES],
+				 (mt + i) % PCP_NR_MT);
+		if (page)
+			return page;
+	}
+	mmrace_stat_inc(p->r, PST_ZONE_EMPTY);
+	return NULL;
+}
+
+/* free_unref_page(): one page, pcp if the trylock succeeds. */
+static void pcp_free(struct pcp *p, struct page *page)
+{
+	struct pcp_zone *z = page_zone_of(p, page);
+	int mt = page_mt(page);
+	struct pcp_cpu *pcp;
+	unsigned long flags;
+
+	pcp = pcp_trylock(p, z, &flags);
+	if (pcp) {
+		pcp_commit(p, z, pcp, page, mt);
+		pcp_unlock(p, pcp, flags);
+		mmrace_stat_inc(p->r, PST_FAST_FREE);
+		return;
+	}
+	pcp_note_fallback(p);
+	free_one_page(p, z, page, mt);
+}
+
+/*
+ * The v2 fallback's list_del(&page->lru).  The pages before this one
+ * went to pcp lists by list_add() without leaving the temporary list, so
+ * page->lru.prev is a page whose lru is now on a pcp list: unlinking
+ * writes our next into that pcp list (Hugh Dickins, 8 Nov 2022).  With
+ * DEBUG_LIST the kernel reports "list_del corruption. prev->next should
+ * be ..." and skips the unlink; without it the pcp list is cross-linked.
+ */
+static void pcp_v2_list_del(struct pcp *p, struct list_head *list,
+			    struct page *page)
+{
+	struct list_head *prev = page->lru.prev;
+	bool cross = prev != list && READ_ONCE(prev->next) != &page->lru;
+
+	if (cross)
+		mmrace_stat_inc(p->r, PST_CROSS_LINK);
+	if (p->pol->raw_list_del) {
+		/* Silent: let the damage surface where Hugh saw it. */
+		__list_del(page->lru.prev, page->lru.next);
+		page->lru.next = LIST_POISON1;
+		page->lru.prev = LIST_POISON2;
+		return;
+	}
+	list_del(&page->lru);
+	if (cross)
+		pcp_broken(p);
+}
+
+/* free_unref_page_list(): the function the thread is about. */
+static void pcp_free_list(struct pcp *p, struct list_head *list)
+{
+	const struct pcp_policy *pol = p->pol;
+	bool fixed = !pol->v2_fallback && pol->lock == PCP_TRY;
+	struct pcp_zone *locked_zone = NULL;
+	struct pcp_cpu *pcp = NULL;
+	unsigned long flags = 0;
+	struct page *page, *next;
+	int batch_count = 0;
+	int mt = 0;	/* v2: the previous page's, or whatever it was */
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		struct pcp_zone *z = page_zone_of(p, page);
+
+		mmrace_stat_inc(p->r, PST_LIST_PAGES);
+		/* c3e58a70425a: off the temporary list before anything. */
+		if (fixed) {
+			list_del(&page->lru);
+			mt = page_mt(page);
+		}
+		if (z != locked_zone) {
+			if (pcp) {
+				pcp_unlock(p, pcp, flags);
+				if (fixed) {
+					pcp = NULL;
+					locked_zone = NULL;
+				}
+			}
+			pcp = pcp_list_lock(p, z, &flags);
+			if (!pcp) {
+				pcp_note_fallback(p);
+				if (pol->v2_fallback) {
+					/* mt and locked_zone are stale here */
+					pcp_v2_list_del(p, list, page);
+				} else {
+					mt = page_mt(page);
+					locked_zone = NULL;
+				}
+				/*
+				 * v1 (from an IRQ that found the lock
+				 * held) never unlinks: the temporary list
+				 * is abandoned, as before the patch.
+				 */
+				free_one_page(p, z, page, mt);
+				continue;
+			}
+			locked_zone = z;
+			if (fixed)
+				batch_count = 0;
+		}
+		if (!fixed)
+			mt = page_mt(page);
+		/*
+		 * v2 only: the fallback left locked_zone set, so a page of
+		 * that zone skips the lock and reaches the commit with no
+		 * pcp: a NULL dereference upstream.  Say so and recover.
+		 */
+		if (!pcp) {
+			if (mmrace_stat_read(p->r, PST_STALE_ZONE) < 3)
+				mmrace_invariant(p->r,
+						 "stale locked_zone: page %lu committed without its pcp lock",
+						 page->index);
+			mmrace_stat_inc(p->r, PST_STALE_ZONE);
+			pcp_broken(p);
+			free_one_page(p, z, page, mt);
+			continue;
+		}
+		pcp_commit(p, z, pcp, page, mt);
+		/* SWAP_CLUSTER_MAX: bound the time the pcp lock is held. */
+		if (++batch_count == p->list_batch) {
+			pcp_unlock(p, pcp, flags);
+			batch_count = 0;
+			pcp = NULL;
+			locked_zone = NULL;
+		}
+	}
+	if (pcp)
+		pcp_unlock(p, pcp, flags);
+}
+
+static void pcp_hold(struct pcp *p, struct page *page)
+{
+	unsigned int i, start = get_random_u32_below(p->nr);
+
+	for (i = 0; i < p->nr; i++) {
+		if (!cmpxchg(&p->held[(start + i) % p->nr], NULL, page)) {
+			atomic_inc(&p->nr_held);
+			return;
+		}
+	}
+	WARN_ON_ONCE(1);	/* more slots than pages: cannot happen */
+}
+
+static struct page *pcp_unhold(struct pcp *p)
+{
+	unsigned int i, start = get_random_u32_below(p->nr);
+	struct page *page;
+
+	for (i = 0; i < 8; i++) {
+		page = xchg(&p->held[(start + i) % p->nr], NULL);
+		if (page) {
+			atomic_dec(&p->nr_held);
+			return page;
+		}
+	}
+	return NULL;
+}
+
+static void pcp_alloc_hold(struct pcp *p, unsigned int n)
+{
+	while (n-- && atomic_read(&p->nr_held) < p->nr / 2) {
+		struct page *page = pcp_alloc_any(p);
+
+		if (!page)
+			return;
+		pcp_hold(p, page);
+	}
+}
+
+static void pcp_free_held(struct pcp *p)
+{
+	struct page *page = pcp_unhold(p);
+
+	if (page)
+		pcp_free(p, page);
+}
+
+/* release_pages(): gather held pages on a temporary list, free it. */
+static void pcp_release_pages(struct pcp *p)
+{
+	unsigned int i, n = 1 + get_random_u32_below(p->list_max);
+	LIST_HEAD(list);
+
+	for (i = 0; i < n; i++) {
+		struct page *page = pcp_unhold(p);
+
+		if (!page)
+			break;
+		list_add_tail(&page->lru, &list);
+	}
+	if (!list_empty(&list))
+		pcp_free_list(p, &list);
+}
+
+/* drain_pages_zone() of another CPU: spin_lock() on its pcp (6.1). */
+static void pcp_drain_cpu(struct pcp *p, int cpu)
+{
+	unsigned int zi;
+
+	for (zi = 0; zi < PCP_NR_ZONES; zi++) {
+		struct pcp_zone *z = &p->zone[zi];
+		struct pcp_cpu *pcp = &z->cpu[cpu];
+		unsigned long flags = 0;
+
+		if (!READ_ONCE(pcp->count))
+			continue;
+		if (p->pol->lock == PCP_IRQSAVE)
+			spin_lock_irqsave(&pcp->lock, flags);
+		else
+			spin_lock(&pcp->lock);
+		free_pcppages_bulk(p, z, pcp, pcp->count);
+		if (p->pol->lock == PCP_IRQSAVE)
+			spin_unlock_irqrestore(&pcp->lock, flags);
+		else
+			spin_unlock(&pcp->lock);
+		mmrace_stat_inc(p->r, PST_DRAIN_REMOTE);
+	}
+}
+
+/*
+ * isolate_freepages_block(), roughly: walk a free list under zone->lock
+ * as compaction does, read each page's flags first (PageBuddy()), take
+ * a few pages off and give them back.  A pcp list cross-linked into a
+ * free list sends this walk through pages that are elsewhere, and a
+ * poisoned next to 0xdead0000000000f8, where Hugh's GPF was.
+ */
+static void pcp_isolate(struct pcp *p, struct pcp_zone *z)
+{
+	struct page *page, *next;
+	unsigned long flags;
+	unsigned int steps, mt;
+	LIST_HEAD(isolated);
+
+	mmrace_stat_inc(p->r, PST_ISOLATE);
+	zone_lock(p, z, &flags);
+	for (mt = 0; mt < PCP_NR_MT; mt++) {
+		steps = 0;
+		list_for_each_entry_safe(page, next, &z->free[mt], lru) {
+			(void)READ_ONCE(page->flags);
+			if (++steps > p->nr) {
+				mmrace_invariant(p->r,
+						 "zone %u free list %u does not end: cross-linked",
+						 z->idx, mt);
+				pcp_broken(p);
+				break;
+			}
+			if (page_mt(page) != mt)
+				mmrace_stat_inc(p->r, PST_WRONG_MT);
+			if (steps % 4)
+				continue;
+			if (!pcp_move(p, page, PS_ZONE, PS_ISOLATED))
+				break;
+			list_move(&page->lru, &isolated);
+			z->nr_free--;
+		}
+	}
+	/* release_freepages(): back to the list their migratetype says. */
+	list_for_each_entry_safe(page, next, &isolated, lru) {
+		if (!pcp_move(p, page, PS_ISOLATED, PS_ZONE))
+			continue;
+		list_move(&page->lru, &z->free[page_mt(page)]);
+		z->nr_free++;
+	}
+	spin_unlock_irqrestore(&z->lock, flags);
+}
+
+/* One timed alloc+free pair, through this model or the real buddy. */
+static void pcp_pair(struct pcp *p)
+{
+	u64 t0 = local_clock();
+	struct page *page;
+
+	if (p->pol->bench == PCP_BENCH_BUDDY) {
+		page = alloc_page(in_task() ? GFP_KERNEL : GFP_ATOMIC);
+		if (page)
+			__free_page(page);
+	} else {
+		page = pcp_alloc_any(p);
+		if (page)
+			pcp_free(p, page);
+	}
+	if (!page)
+		return;
+	mmrace_stat_add(p->r, PST_PAIR_NS, local_clock() - t0);
+	mmrace_stat_inc(p->r, PST_PAIRS);
+}
+
+static void pcp_tasklet_fn(struct tasklet_struct *t)
+{
+	struct pcp_tasklet *tl = from_tasklet(tl, t, t);
+
+	if (READ_ONCE(tl->p->broken))
+		return;
+	mmrace_stat_inc(tl->p->r, PST_TASKLET);
+	pcp_release_pages(tl->p);
+}
+
+static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
+{
+	struct pcp *p = r->priv;
+	unsigned int cpu, roll;
+
+	if (READ_ONCE(p->broken))
+		return;
+	if (p->pol->bench) {
+		/* Task pairs, timed; hardirq pairs are the IRQ load. */
+		if (ctx == MMRACE_CTX_TASK || ctx == MMRACE_CTX_HARDIRQ)
+			pcp_pair(p);
+		return;
+	}
+	switch (ctx) {
+	case MMRACE_CTX_TASK:
+		roll = get_random_u32_below(16);
+		if (roll < 6)
+			pcp_pair(p);
+		else if (roll < 10)
+			pcp_alloc_hold(p, 1 + get_random_u32_below(4));
+		else if (roll < 12)
+			pcp_free_held(p);
+		else
+			pcp_release_pages(p);
+		if (!get_random_u32_below(64))
+			pcp_isolate(p, &p->zone[get_random_u32_below(PCP_NR_ZONES)]);
+		break;
+	case MMRACE_CTX_SOFTIRQ:
+	case MMRACE_CTX_HRTIMER:
+		/* An I/O completion: release_pages() of a batch. */
+		pcp_release_pages(p);
+		pcp_alloc_hold(p, 1);
+		break;
+	case MMRACE_CTX_HARDIRQ:
+	case MMRACE_CTX_IPI:
+		pcp_alloc_hold(p, 1);
+		pcp_free_held(p);
+		/* Its softirq runs on our exit, over the interrupted task. */
+		cpu = smp_processor_id();
+		if (p->tasklets && cpu < MMRACE_MAX_CPUS)
+			tasklet_schedule(&p->tl[cpu].t);
+		break;
+	case MMRACE_CTX_WQ:
+		cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+		if (cpu < MMRACE_MAX_CPUS)
+			pcp_drain_cpu(p, cpu);
+		pcp_isolate(p, &p->zone[get_random_u32_below(PCP_NR_ZONES)]);
+		break;
+	default:
+		break;
+	}
+}
+
+static int pcp_setup(struct mmrace_run *r)
+{
+	struct lock_class_key *pcp_key, *zone_key;
+	unsigned int i, zi, mt, cpu;
+	struct page *page;
+	struct pcp *p;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	r->priv = p;
+	p->r = r;
+	p->pol = r->var->data;
+	p->nr = mmrace_knob(r, PCP_K_PAGES);
+	p->high = mmrace_knob(r, PCP_K_HIGH);
+	p->batch = mmrace_knob(r, PCP_K_BATCH);
+	p->list_max = mmrace_knob(r, PCP_K_LIST_MAX);
+	p->list_batch = mmrace_knob(r, PCP_K_LIST_BATCH);
+	p->provoke = mmrace_knob(r, PCP_K_PROVOKE);
+	if (p->pol->bench)
+		p->provoke = 0;
+	/* One class for every CPU's pcp lock, one for the zone locks. */
+	pcp_key = mmrace_lock_key(r);
+	zone_key = mmrace_lock_key(r);
+	for (zi = 0; zi < PCP_NR_ZONES; zi++) {
+		struct pcp_zone *z = &p->zone[zi];
+
+		z->idx = zi;
+		mmrace_spin_lock_init_key(&z->lock, zone_key, "mmrace_zone_lock");
+		for (mt = 0; mt < PCP_NR_MT; mt++)
+			INIT_LIST_HEAD(&z->free[mt]);
+		for (cpu = 0; cpu < MMRACE_MAX_CPUS; cpu++) {
+			struct pcp_cpu *pcp = &z->cpu[cpu];
+
+			mmrace_spin_lock_init_key(&pcp->lock, pcp_key,
+						  "mmrace_pcp_lock");
+			for (mt = 0; mt < PCP_NR_MT; mt++)
+				INIT_LIST_HEAD(&pcp->lists[mt]);
+		}
+	}
+	for (cpu = 0; cpu < MMRACE_MAX_CPUS; cpu++) {
+		p->tl[cpu].p = p;
+		tasklet_setup(&p->tl[cpu].t, pcp_tasklet_fn);
+	}
+	p->pages = kcalloc(p->nr, sizeof(*p->pages), GFP_KERNEL);
+	p->held = kcalloc(p->nr, sizeof(*p->held), GFP_KERNEL);
+	p->state = kcalloc(p->nr, sizeof(*p->state), GFP_KERNEL);
+	if (!p->pages || !p->held || !p->state)
+		return -ENOMEM;
+	for (i = 0; i < p->nr; i++) {
+		page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		if (!page)
+			return -ENOMEM;
+		p->pages[i] = page;
+		page->index = i;
+		set_page_private(page, (i / PCP_NR_ZONES) % PCP_NR_MT);
+		atomic_set(&p->state[i], PS_ZONE);
+		list_add_tail(&page->lru, &page_zone_of(p, page)->free[page_mt(page)]);
+		page_zone_of(p, page)->nr_free++;
+	}
+	/*
+	 * A first pair from task context, as rmqueue_pcplist() runs from a
+	 * fault long before any I/O completes: in v1 lockdep registers
+	 * SOFTIRQ-ON-W here, so the softirq list free is what it sees second.
+	 */
+	page = pcp_alloc_any(p);
+	if (page)
+		pcp_free(p, page);
+	p->tasklets = true;
+	return 0;
+}
+
+/* Drivers are stopped: no IRQ of ours left; free what is held, drain. */
+static void pcp_stop(struct mmrace_run *r)
+{
+	struct pcp *p = r->priv;
+	u64 pairs, hits, falls;
+	unsigned int i;
+	int cpu;
+
+	p->tasklets = false;
+	for (cpu = 0; cpu < MMRACE_MAX_CPUS; cpu++)
+		tasklet_kill(&p->tl[cpu].t);
+	for (i = 0; i < p->nr && !p->broken; i++) {
+		struct page *page = xchg(&p->held[i], NULL);
+
+		if (page)
+			pcp_free(p, page);
+	}
+	for (cpu = 0; cpu < MMRACE_MAX_CPUS && cpu < nr_cpu_ids; cpu++)
+		if (!p->broken)
+			pcp_drain_cpu(p, cpu);
+
+	pairs = mmrace_stat_read(r, PST_PAIRS);
+	if (pairs)
+		mmrace_stat_max(r, PST_NS_PER_PAIR,
+				div64_u64(mmrace_stat_read(r, PST_PAIR_NS), pairs));
+	hits = mmrace_stat_read(r, PST_FAST_ALLOC) +
+	       mmrace_stat_read(r, PST_FAST_FREE);
+	falls = mmrace_stat_read(r, PST_FALLBACK_TASK) +
+		mmrace_stat_read(r, PST_FALLBACK_SOFTIRQ) +
+		mmrace_stat_read(r, PST_FALLBACK_HARDIRQ);
+	if (hits + falls)
+		mmrace_stat_max(r, PST_FALLBACK_PERMILLE,
+				div64_u64(falls * 1000, hits + falls));
+}
+
+static int pcp_check(struct mmrace_run *r)
+{
+	struct pcp *p = r->priv;
+	unsigned int i, zi, mt, listed = 0, notzone = 0;
+	unsigned long nr_free = 0;
+	struct page *page;
+	int ret = 0;
+
+	if (p->broken) {
+		mmrace_invariant(r,
+				 "lists corrupted (%llu cross-linked, %llu stale locked_zone, %llu in two places): not walked",
+				 mmrace_stat_read(r, PST_CROSS_LINK),
+				 mmrace_stat_read(r, PST_STALE_ZONE),
+				 mmrace_stat_read(r, PST_TWO_PLACES));
+		return -EIO;
+	}
+	for (i = 0; i < p->nr; i++)
+		if (atomic_read(&p->state[i]) != PS_ZONE)
+			notzone++;
+	for (zi = 0; zi < PCP_NR_ZONES; zi++) {
+		for (mt = 0; mt < PCP_NR_MT; mt++) {
+			unsigned int steps = 0;
+
+			list_for_each_entry(page, &p->zone[zi].free[mt], lru)
+				if (++steps > p->nr)
+					break;
+			listed += steps;
+		}
+		nr_free += p->zone[zi].nr_free;
+	}
+	if (notzone || listed != p->nr || nr_free != p->nr) {
+		mmrace_invariant(r,
+				 "after the final drain %u of %u pages are not free in a zone; %u listed, nr_free %lu",
+				 notzone, p->nr, listed, nr_free);
+		ret = -EIO;
+	}
+	if (mmrace_stat_read(r, PST_WRONG_MT)) {
+		mmrace_invariant(r,
+				 "%llu pages freed to the wrong migratetype list (stale migratetype)",
+				 mmrace_stat_read(r, PST_WRONG_MT));
+		ret = -EIO;
+	}
+	if (mmrace_stat_read(r, PST_TWO_PLACES) ||
+	    mmrace_stat_read(r, PST_CROSS_LINK) ||
+	    mmrace_stat_read(r, PST_STALE_ZONE))
+		ret = -EIO;
+	return ret;
+}
+
+/* From our own array only: after v2 no list can be trusted. */
+static void pcp_teardown(struct mmrace_run *r)
+{
+	struct pcp *p = r->priv;
+	unsigned int i;
+	int cpu;
+
+	if (!p)
+		return;
+	for (cpu = 0; cpu < MMRACE_MAX_CPUS; cpu++)
+		if (p->tl[cpu].p)
+			tasklet_kill(&p->tl[cpu].t);
+	for (i = 0; p->pages && i < p->nr; i++) {
+		struct page *page = p->pages[i];
+
+		if (!page)
+			continue;
+		page->index = 0;
+		set_page_private(page, 0);
+		INIT_LIST_HEAD(&page->lru);
+		__free_page(page);
+	}
+	kfree(p->pages);
+	kfree(p->held);
+	kfree(p->state);
+	kfree(p);
+	r->priv = NULL;
+}
+
+static const struct pcp_policy pcp_irqsave = { .lock = PCP_IRQSAVE };
+static const struct pcp_policy pcp_v1 = { .lock = PCP_V1 };
+static const struct pcp_policy pcp_v2 = {
+	.lock = PCP_TRY, .v2_fallback = true,
+};
+
+static const struct pcp_policy pcp_v2_nodebug = {
+	.lock = PCP_TRY, .v2_fallback = true, .raw_list_del = true,
+};
+
+static const struct pcp_policy pcp_final = { .lock = PCP_TRY };
+static const struct pcp_policy pcp_bench_irqsave = {
+	.lock = PCP_IRQSAVE, .bench = PCP_BENCH_PCP,
+};
+
+static const struct pcp_policy pcp_bench_final = {
+	.lock = PCP_TRY, .bench = PCP_BENCH_PCP,
+};
+
+static const struct pcp_policy pcp_bench_buddy = {
+	.lock = PCP_TRY, .bench = PCP_BENCH_BUDDY,
+};
+
+#define PCP_V2_EXPECT							\
+	"list_corruption|mmrace:in two places|oops:general protection fault|" \
+	"mmrace:does not end|mmrace:stale locked_zone"
+
+static const struct mmrace_variant pcp_variants[] = {
+	{ "irqsave", "clean", "6.0: the pcp lock with IRQs disabled",
+	  .data = &pcp_irqsave },
+	{ "v1", "lockdep:inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage",
+	  "trylock fast paths, spin_lock() in the list free from softirq",
+	  .duration_ms = 3000, .data = &pcp_v1 },
+	{ "v2", PCP_V2_EXPECT,
+	  "the posted fallback: list_del() of a page whose prev is on a pcp list",
+	  .duration_ms = 3000, .data = &pcp_v2 },
+	{ "v2_nodebug", PCP_V2_EXPECT,
+	  "v2 with the list_del() unchecked, as on Hugh's kernel",
+	  .duration_ms = 3000, .data = &pcp_v2_nodebug },
+	{ "final", "clean", "6.2: unlink first, reset locked_zone, migratetype before the lock",
+	  .duration_ms = 8000, .data = &pcp_final },
+	{ "bench_irqsave", "clean", "ns per alloc+free pair, irqsave",
+	  .data = &pcp_bench_irqsave },
+	{ "bench_final", "clean", "ns per alloc+free pair, final",
+	  .data = &pcp_bench_final },
+	{ "bench_buddy", "clean", "ns per alloc+free pair, alloc_page()/__free_page()",
+	  .data = &pcp_bench_buddy },
+};
+
+const struct mmrace_scenario mmrace_pcp = {
+	.name = "pcp",
+	.doc = "per-CPU page lists with IRQs enabled and a trylock fallback",
+	.variants = pcp_variants,
+	.nr_variants = ARRAY_SIZE(pcp_variants),
+	.knobs = pcp_knobs,
+	.nr_knobs = ARRAY_SIZE(pcp_knobs),
+	.stats = pcp_stats,
+	.nr_stats = ARRAY_SIZE(pcp_stats),
+	.contexts = MMRACE_CTX_ALL,
+	.min_ops = 1000,
+	.setup = pcp_setup,
+	.op = pcp_op,
+	.stop = pcp_stop,
+	.check = pcp_check,
+	.teardown = pcp_teardown,
+};
