@@ -1012,9 +1012,16 @@ static const struct pcp_policy pcp_bench_buddy = {
 	.lock = PCP_TRY, .bench = PCP_BENCH_BUDDY,
 };
 
+/*
+ * Whichever fires first: DEBUG_LIST at the fallback's list_del(), our
+ * page states, or (v2_nodebug) a walk through the cross-linked list
+ * reaching LIST_POISON (GPF) or the stale temporary list head on a dead
+ * stack frame (page fault).
+ */
 #define PCP_V2_EXPECT							\
 	"list_corruption|mmrace:in two places|oops:general protection fault|" \
-	"mmrace:does not end|mmrace:stale locked_zone"
+	"oops:unable to handle page fault|mmrace:does not end|"		\
+	"mmrace:stale locked_zone"
 
 static const struct mmrace_variant pcp_variants[] = {
 	{ "irqsave", "clean", "6.0: the pcp lock with IRQs disabled",
