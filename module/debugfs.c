@@ -9,6 +9,7 @@
  *   <scenario>/run         write 1 to start, 0 to stop
  *   <scenario>/stats       "key: value" lines, stable names
  *   <scenario>/result      the last run's state
+ *   <scenario>/knobs       "name min max default: what it does", a line each
  *   <scenario>/<knob>      the core knobs, then the scenario's own
  *
  * Writes are bounded, stripped and looked up as lkdtm does: anything
@@ -112,8 +113,9 @@ static ssize_t mmrace_knob_write(struct file *f, const char __user *ubuf,
 	else
 		ret = kstrtou64(word, 0, &val);
 	if (ret || val < k->min || val > k->max) {
-		pr_warn("%s/%s: '%s' rejected; accepted: %llu..%llu (%s)\n",
-			s->sc->name, k->name, word, k->min, k->max, k->doc);
+		pr_warn("%s/%s: '%*pE' rejected; accepted: %llu..%llu (%s)\n",
+			s->sc->name, k->name, (int)strlen(word), word, k->min,
+			k->max, k->doc);
 		return -EINVAL;
 	}
 	ret = mmrace_lock_idle(s, k->name);
@@ -177,8 +179,8 @@ static ssize_t mmrace_variant_write(struct file *f, const char __user *ubuf,
 		if (!strcmp(word, s->sc->variants[i].name))
 			break;
 	if (i == s->sc->nr_variants) {
-		pr_warn("%s/variant: no '%s'; cat variant lists the accepted names\n",
-			s->sc->name, word);
+		pr_warn("%s/variant: no '%*pE'; cat variant lists the accepted names\n",
+			s->sc->name, (int)strlen(word), word);
 		return -EINVAL;
 	}
 	ret = mmrace_lock_idle(s, "variant");
@@ -210,8 +212,8 @@ static ssize_t mmrace_run_write(struct file *f, const char __user *ubuf,
 	if (ret)
 		return ret;
 	if (kstrtobool(strim(buf), &start)) {
-		pr_warn("%s/run: '%s' rejected; accepted: 1 (start), 0 (stop)\n",
-			s->sc->name, strim(buf));
+		pr_warn("%s/run: '%*pE' rejected; accepted: 1 (start), 0 (stop)\n",
+			s->sc->name, (int)strlen(strim(buf)), strim(buf));
 		return -EINVAL;
 	}
 	ret = mutex_lock_killable(&s->lock);
@@ -282,6 +284,21 @@ static int mmrace_result_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mmrace_result);
+
+static int mmrace_knobs_show(struct seq_file *m, void *v)
+{
+	struct mmrace_slot *s = m->private;
+	unsigned int k;
+
+	for (k = 0; k < mmrace_slot_nr_knobs(s); k++) {
+		const struct mmrace_knob *kn = mmrace_slot_knob(s, k);
+
+		seq_printf(m, "%s %llu %llu %llu: %s\n", kn->name, kn->min,
+			   kn->max, kn->def, kn->doc);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mmrace_knobs);
 
 static int mmrace_scenarios_show(struct seq_file *m, void *v)
 {
@@ -380,6 +397,7 @@ int mmrace_debugfs_init(void)
 		debugfs_create_file("run", 0644, d, s, &mmrace_run_fops);
 		debugfs_create_file("stats", 0444, d, s, &mmrace_stats_fops);
 		debugfs_create_file("result", 0444, d, s, &mmrace_result_fops);
+		debugfs_create_file("knobs", 0444, d, s, &mmrace_knobs_fops);
 		for (k = 0; k < mmrace_slot_nr_knobs(s); k++, kf++) {
 			kf->slot = s;
 			kf->knob = k;

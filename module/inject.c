@@ -15,7 +15,6 @@
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
 #include <linux/mutex.h>
-#include <linux/random.h>
 #include <linux/delay.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
@@ -38,11 +37,29 @@ struct mmrace_probe {
 static DEFINE_MUTEX(mmrace_inject_lock);
 static struct mmrace_probe mmrace_probes[MMRACE_MAX_PROBES];
 
+/*
+ * A kprobe handler runs like an NMI: get_random_*() takes base_crng.lock
+ * and lockdep rightly calls that inconsistent (mmrace's own fuzzing
+ * found it).  A per-CPU xorshift needs no lock.
+ */
+static DEFINE_PER_CPU(u32, mmrace_probe_seed) = 2463534242U;
+
+static u32 mmrace_probe_rand(void)
+{
+	u32 x = this_cpu_read(mmrace_probe_seed);
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	this_cpu_write(mmrace_probe_seed, x);
+	return x;
+}
+
 static int mmrace_probe_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct mmrace_probe *p = container_of(kp, struct mmrace_probe, kp);
 
-	if (get_random_u32_below(100) < p->percent) {
+	if (mmrace_probe_rand() % 100 < p->percent) {
 		atomic_long_inc(&p->hits);
 		udelay(p->delay_us);
 	}
@@ -128,7 +145,8 @@ int mmrace_inject_set(const char *spec)
 			}
 		}
 		if (ret)
-			pr_warn("inject: no probe on '%s'\n", buf + 1);
+			pr_warn("inject: no probe on '%*pE'\n",
+				(int)strlen(buf + 1), buf + 1);
 		ret = ret ? -EINVAL : 0;
 	} else {
 		ret = mmrace_probe_add(buf);

@@ -223,6 +223,13 @@ int mmrace_drivers_start(struct mmrace_run *r);
 void mmrace_drivers_stop(struct mmrace_run *r);
 void mmrace_raise_hardirq(struct mmrace_run *r);
 
+/* The scenarios, one file each under scenarios/, tabled in core.c. */
+extern const struct mmrace_scenario mmrace_selftest;
+extern const struct mmrace_scenario mmrace_defer_free;
+extern const struct mmrace_scenario mmrace_pcp;
+extern const struct mmrace_scenario mmrace_hvo;
+extern const struct mmrace_scenario mmrace_collapse;
+
 /* core.c */
 extern const struct mmrace_scenario *const mmrace_scenarios[];
 extern const unsigned int mmrace_nr_scenarios;

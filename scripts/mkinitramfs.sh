@@ -1,12 +1,12 @@
 #!/bin/bash
 # Pack a busybox initramfs: the guest script as /init, mmrace.ko, an
-# optional KUnit module, the plan and its parameters.
-# usage: mkinitramfs.sh OUT.cpio.gz MMRACE.KO PLAN PARAMS [KUNIT.KO]
+# optional KUnit module and fuzzer, the plan and its parameters.
+# usage: mkinitramfs.sh OUT.cpio.gz MMRACE.KO PLAN PARAMS [KUNIT.KO [FUZZ]]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-out=$1 ko=$2 plan=$3 params=$4 kunit=${5:-}
+out=$1 ko=$2 plan=$3 params=$4 kunit=${5:-} fuzz=${6:-}
 bb=/bin/busybox
 if [ ! -x "$bb" ] || ! "$bb" --list >/dev/null 2>&1; then
 	die "busybox-static missing"
@@ -24,4 +24,5 @@ cp "$MMRACE_TOP"/scripts/guest/tests/*.sh "$root/tests/"
 cp "$plan" "$root/plan"
 cp "$params" "$root/params"
 [ -z "$kunit" ] || cp "$kunit" "$root/kunit.ko"
+[ -z "$fuzz" ] || cp "$fuzz" "$root/fuzz"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

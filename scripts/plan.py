@@ -24,7 +24,7 @@ def read_scenarios(path):
     return out
 
 
-GUEST_TESTS = ("kunit", "debugfs", "unload")
+GUEST_TESTS = ("kunit", "debugfs", "fuzz", "unload")
 
 
 def plan(scenarios, only="", repeat=1, duration_ms=None, guest_tests=False,

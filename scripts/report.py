@@ -165,6 +165,20 @@ def judge_boot(bootdir, config):
     return out
 
 
+def window(lines, script, n):
+    """Is console line @n inside the guest test script's begin/end?"""
+    inside = False
+    for i, raw in enumerate(lines[:n], 1):
+        text = raw
+        if "mmrace-guest: test begin %s" % script in text:
+            inside = True
+        elif "mmrace-guest: test end %s" % script in text:
+            inside = False
+        if i == n:
+            return inside
+    return False
+
+
 _GTEST = re.compile(r"mmrace-test: (?P<res>ok|not ok|skip) (?P<name>\S+)(?P<rest>.*)$")
 # KUnit's own KTAP result lines (cases are indented under their suite).
 _KTAP = re.compile(r"^\s*(?P<res>ok|not ok) \d+ (?P<name>\S+)(?: # (?P<dir>SKIP.*))?$")
@@ -196,6 +210,16 @@ def guest_tests(lines, script, bootdir, status):
                                      or "").strip(" ()"),
                         "t_detect": None, "figures": {},
                         "excerpt": "" if verdict != "FAIL" else text})
+    # Whatever the script did, the kernel must not have complained.
+    evs = [e for e in judge.parse_events(lines) if window(lines, script, e["line"])]
+    if out:
+        out.append({"id": "guest/%s/no_splat" % script, "boot": os.path.basename(bootdir),
+                    "boot_status": status.get("status", "unknown"), "boot_wall_s": 0,
+                    "expect": "clean", "observed": evs[0]["kind"] if evs else "clean",
+                    "verdict": "FAIL" if evs else "PASS",
+                    "headline": evs[0]["headline"] if evs else "",
+                    "t_detect": None, "figures": {},
+                    "excerpt": excerpt(lines, {"begin_line": evs[0]["line"]}) if evs else ""})
     if not out:
         out.append({"id": "guest/%s" % script, "boot": os.path.basename(bootdir),
                     "boot_status": status.get("status", "unknown"), "boot_wall_s": 0,

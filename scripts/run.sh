@@ -9,12 +9,13 @@
 #               [--guest-tests]  (also KUnit, the debugfs and unload tests)
 #               [--ko MMRACE.KO] (a module built elsewhere, e.g. by DKMS)
 #               [--select all|clean|bugs] (variants by expectation)
+#               [--param KEY=VALUE] (to the guest: UNLOAD_CYCLES, FUZZ_WRITES)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
-select=all
+select=all params=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -26,7 +27,8 @@ while [ $# -gt 0 ]; do
 	--guest-tests) guest_tests=--guest-tests ;;
 	--ko) prebuilt=$2; shift ;;
 	--select) select=$2; shift ;;
-	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+	--param) params+=("$2"); shift ;;
+	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -79,15 +81,23 @@ duration_ms=${duration:-default}
 $(cat "$kdir/build-time" "$src/build-time" 2>/dev/null)
 META
 
-boot() { # name plan-file params-file silence
+# The guest-side fuzzer: a static binary, rebuilt when its source changes.
+fuzz=""
+if [ -n "$guest_tests" ]; then
+	fuzz=$MMRACE_CACHE/fuzz.$(sha256sum "$MMRACE_TOP/tests/fuzz/debugfs_fuzz.c" | cut -c1-12)
+	[ -x "$fuzz" ] || gcc -static -O2 -Wall -Wno-format-truncation -o "$fuzz" \
+		"$MMRACE_TOP/tests/fuzz/debugfs_fuzz.c" || die "cannot build the fuzzer"
+fi
+
+boot() { # name plan-file params-file silence [extra kernel arguments]
 	local d=$res/boots/$1
 	mkdir -p "$d"
 	cp "$2" "$d/plan"
 	cp "$3" "$d/params"
 	bash "$MMRACE_TOP/scripts/mkinitramfs.sh" "$d/initrd.gz" "$ko" "$d/plan" "$d/params" \
-		"$(ls "$src/mmrace_kunit.ko" 2>/dev/null)"
+		"$(ls "$src/mmrace_kunit.ko" 2>/dev/null)" "$fuzz"
 	bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
-		--log "$d/console.log" --accel "$accel" --silence "$4"
+		--log "$d/console.log" --accel "$accel" --silence "$4" --append "${5:-}"
 	rm -f "$d/initrd.gz"
 	log "boot $1: $(cut -d' ' -f1,2 "$d/console.log.status")"
 }
@@ -112,15 +122,17 @@ nboots=$(cut -f1 "$res/plan.txt" | sort -u | wc -l)
 [ "$nboots" -gt 0 ] || die "--only '$only' selects nothing; see $res/scenarios.txt"
 log "plan: $(wc -l <"$res/plan.txt") runs in $nboots boots, $jobs at a time"
 
-: >"$res/params"
+printf '%s\n' "${params[@]}" >"$res/params"
 running=0
 for name in $(cut -f1 "$res/plan.txt" | uniq); do
 	awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$res/plan.txt" >"$res/plan.$name"
 	# A boot whose variant must splat may deadlock after reporting: a
 	# shorter silence before calling it hung.
-	silence=60
+	silence=60 append=""
 	grep -q 'bug' <<<"$name" && silence=30
-	boot "$name" "$res/plan.$name" "$res/params" "$silence" &
+	# The unload test scans for leaks: kmemleak only where it is wanted.
+	[[ $name == guest-tests* ]] && append="kmemleak=on"
+	boot "$name" "$res/plan.$name" "$res/params" "$silence" "$append" &
 	running=$((running + 1))
 	if [ "$running" -ge "$jobs" ]; then
 		wait -n || true

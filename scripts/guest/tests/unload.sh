@@ -2,9 +2,13 @@
 # shellcheck shell=dash
 # Guest test: rmmod at any moment stops every run and frees everything;
 # load again and run: nothing left behind.  $UNLOAD_CYCLES cycles, each
-# on the next scenario's first clean variant, unloaded after 0..1.5 s.
+# on the next scenario's first clean variant, unloaded after 0..1.5 s;
+# then kmemleak (booted with kmemleak=on) must find nothing of mmrace's.
 D=/sys/kernel/debug/mmrace
-n=${UNLOAD_CYCLES:-5}
+K=/sys/kernel/debug/kmemleak
+n=${UNLOAD_CYCLES:-20}
+# Whatever boot left behind is not ours.
+[ -w $K ] && echo clear >$K
 ok=0
 i=0
 sed 's|/.*||' "$D/scenarios" | uniq >/tmp/scenarios
@@ -29,4 +33,20 @@ if [ "$ok" = "$n" ]; then
 	echo "mmrace-test: ok unload_mid_run ($n cycles)"
 else
 	echo "mmrace-test: not ok unload_mid_run ($ok of $n cycles clean)"
+fi
+if [ -w $K ]; then
+	# Twice: an object is reported only once it stayed unreferenced.
+	echo scan >$K
+	sleep 6
+	echo scan >$K
+	all=$(grep -c '^unreferenced object' $K)
+	ours=$(grep -c 'mmrace' $K)
+	if [ "$ours" = 0 ]; then
+		echo "mmrace-test: ok kmemleak ($all suspects in the kernel, none from mmrace after $n cycles)"
+	else
+		echo "mmrace-test: not ok kmemleak ($ours stack lines name mmrace)"
+		grep -B2 -A14 'mmrace' $K | head -n 60
+	fi
+else
+	echo "mmrace-test: skip kmemleak (no $K: boot with kmemleak=on on a CONFIG_DEBUG_KMEMLEAK kernel)"
 fi
