@@ -204,18 +204,21 @@ static ssize_t mmrace_run_write(struct file *f, const char __user *ubuf,
 				size_t count, loff_t *ppos)
 {
 	struct mmrace_slot *s = f->f_inode->i_private;
-	char buf[MMRACE_WORD];
+	char buf[MMRACE_WORD], *word;
 	bool start;
 	int ret;
 
 	ret = mmrace_get_word(ubuf, count, buf, "run");
 	if (ret)
 		return ret;
-	if (kstrtobool(strim(buf), &start)) {
+	/* Exactly 0 or 1: kstrtobool() would start a run on "yes please". */
+	word = strim(buf);
+	if (strcmp(word, "0") && strcmp(word, "1")) {
 		pr_warn("%s/run: '%*pE' rejected; accepted: 1 (start), 0 (stop)\n",
-			s->sc->name, (int)strlen(strim(buf)), strim(buf));
+			s->sc->name, (int)strlen(word), word);
 		return -EINVAL;
 	}
+	start = word[0] == '1';
 	ret = mutex_lock_killable(&s->lock);
 	if (ret)
 		return ret;

@@ -60,17 +60,27 @@ enum mmrace_ctx mmrace_ctx_now(void)
 }
 
 /*
+ * One callback's burst may not keep an interrupt context longer than
+ * this, whatever "burst" says: a user's knobs must not turn a clean
+ * variant into a soft lockup (the debugfs fuzzer did exactly that).
+ */
+#define MMRACE_IRQ_BUDGET_NS	(2 * NSEC_PER_MSEC)
+
+/*
  * noinline so that every splat's stack names the driver it came from.
  * Returns the time the ops took, for mmrace_next_ns().
  */
 static noinline u64 mmrace_call(struct mmrace_run *r, enum mmrace_ctx ctx,
 				unsigned int n)
 {
+	bool irq = ctx != MMRACE_CTX_TASK && ctx != MMRACE_CTX_WQ;
 	u64 t0 = local_clock();
 
 	while (n--) {
 		r->sc->op(r, ctx);
 		this_cpu_inc(r->ops[ctx]);
+		if (irq && local_clock() - t0 > MMRACE_IRQ_BUDGET_NS)
+			break;
 	}
 	return local_clock() - t0;
 }

@@ -8,7 +8,8 @@
 #   scenario/variant must get its expected verdict (SKIP, with the
 #   option named, where the kernel lacks the detector), plus KUnit, the
 #   debugfs bad-input tests and rmmod mid-run; then a real DKMS round
-#   trip whose modules must load and run on both kernels.
+#   trip whose modules must load and run on both kernels; the short
+#   forms of make bench (every bug caught in 2 of 2 boots) and make soak.
 # Ends with "N passed, N failed, N skipped"; exits 1 on any failure.
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
@@ -123,6 +124,49 @@ if [ -n "$kdir" ]; then
 	done <"$work/dkms.log"
 	grep -q "^FAIL" "$work/dkms.log" && sed "s/^/      /" "$work/dkms.log"
 	grep -q "^PASS" "$work/dkms.log" || ko "dkms: no result" "$work/dkms.log"
+fi
+
+# The short forms of make bench and make soak, so CI keeps their promises.
+log "check: bench, short form (2 boots per bug variant, clean boots capped at 2)"
+bash scripts/bench.sh --boots 2 --cap 2 -j "${JOBS:-2}" --results "$work/bench" \
+	>"$work/bench.log" 2>&1
+sed -n '/^Detection/,$p' "$work/bench.log"
+if [ -f "$work/bench/bench.json" ]; then
+	while IFS=$'\t' read -r status what; do
+		case $status in
+		PASS) ok "bench: $what" ;;
+		*) ko "bench: $what" ;;
+		esac
+	done < <($PY -c '
+import json, sys
+b = json.load(open(sys.argv[1]))
+for i, d in sorted(b["detection"].items()):
+    if d["n"]:
+        print("%s\t%s caught in %d of %d boots" % ("PASS" if d["k"] == d["n"] else "FAIL", i, d["k"], d["n"]))
+for i, d in sorted(b["clean"].items()):
+    print("%s\t%s clean in %d of %d boots" % ("PASS" if d["clean"] == d["boots"] else "FAIL", i, d["clean"], d["boots"]))
+' "$work/bench/bench.json")
+else
+	ko "bench produced no bench.json" "$work/bench.log"
+fi
+
+log "check: soak, short form (1 minute each, the fixes that landed)"
+bash scripts/soak.sh --minutes 1 -j "${JOBS:-2}" --results "$work/soak" \
+	--only '^(selftest/clean|defer_free/llist|pcp/final|hvo/fixed|hvo/refuse|collapse/lock)$' \
+	>"$work/soak.log" 2>&1
+if [ -f "$work/soak/results.json" ]; then
+	while IFS=$'\t' read -r status id why; do
+		case $status in
+		PASS) ok "soak 1 min: $id" ;;
+		*) ko "soak 1 min: $id ($status: $why)" ;;
+		esac
+	done < <($PY -c '
+import json, sys
+for t in json.load(open(sys.argv[1]))["tests"]:
+    print("%s\t%s\t%s" % (t["status"], t["path"], t["misc"]["headline"] or ""))
+' "$work/soak/results.json")
+else
+	ko "soak produced no results" "$work/soak.log"
 fi
 
 echo

@@ -40,6 +40,7 @@ want knob_out_of_range "$S/duration_ms" '3600001' 'Invalid argument'
 want knob_binary "$S/period_us" '\001\002\003' 'Invalid argument'
 want contexts_unknown "$S/contexts" 'task,bogus' 'Invalid argument'
 want run_bad_value "$S/run" '2' 'Invalid argument'
+want run_not_strict "$S/run" 'yes please' 'Invalid argument'
 want inject_unknown_symbol "$D/inject" 'mmrace_no_such_symbol 10' 'Invalid argument'
 want inject_bad_delay "$D/inject" 'mmrace_call 999999' 'Invalid argument'
 
