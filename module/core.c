@@ -253,7 +253,8 @@ static noinline int mmrace_ctl(void *arg)
 			pr_err("%s/%s: setup failed: %d\n", sc->name,
 			       r->var->name, ret);
 		r->result = ret;
-		goto report;
+		/* Undo what setup did get to (kmemleak found this missing). */
+		goto teardown;
 	}
 	ret = mmrace_drivers_start(r);
 	if (!ret) {
@@ -274,9 +275,9 @@ static noinline int mmrace_ctl(void *arg)
 		r->result = sc->check(r);
 	if (!r->result && !strcmp(r->var->expect, "clean"))
 		r->result = mmrace_check_floor(r);
+teardown:
 	if (sc->teardown)
 		sc->teardown(r);
-report:
 	if (!r->t_end_ns)
 		r->t_end_ns = local_clock();
 	trace_mmrace_end(sc->name, r->var->name);

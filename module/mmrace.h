@@ -98,6 +98,7 @@ struct mmrace_scenario {
 	void (*stop)(struct mmrace_run *r);
 	/* Invariants; print what broke with mmrace_invariant(), return -EIO. */
 	int (*check)(struct mmrace_run *r);
+	/* Also after a failed ->setup(): must undo whatever it got to. */
 	void (*teardown)(struct mmrace_run *r);
 };
 
