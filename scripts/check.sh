@@ -76,6 +76,22 @@ pass=$((pass + ${p:-0}))
 fail=$((fail + f))
 [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || { ko "pytest exited $rc" "$work/pytest.log"; }
 
+# A row per test of a results.json (report.py's), named PREFIX + path.
+rows() { # prefix results.json
+	local status id why
+	while IFS=$'\t' read -r status id why; do
+		case $status in
+		PASS) ok "$1$id" ;;
+		SKIP) sk "$1$id" "$why" ;;
+		*) ko "$1$id ($status: $why)" ;;
+		esac
+	done < <($PY -c '
+import json, sys
+for t in json.load(open(sys.argv[1]))["tests"]:
+    print("%s\t%s\t%s" % (t["status"], t["path"], t["misc"]["headline"] or ""))
+' "$2")
+}
+
 # One row per scenario/variant, guest test and KUnit case of a run.
 suite() { # kernel
 	local kernel=$1 res=$work/results-$1
@@ -87,17 +103,7 @@ suite() { # kernel
 		ko "$kernel: run.sh produced no results" "$work/run.log"
 		return
 	fi
-	while IFS=$'\t' read -r status id why; do
-		case $status in
-		PASS) ok "$kernel: $id" ;;
-		SKIP) sk "$kernel: $id" "$why" ;;
-		*) ko "$kernel: $id ($status: $why)" ;;
-		esac
-	done < <($PY -c '
-import json, sys
-for t in json.load(open(sys.argv[1]))["tests"]:
-    print("%s\t%s\t%s" % (t["status"], t["path"], t["misc"]["headline"] or ""))
-' "$res/results.json")
+	rows "$kernel: " "$res/results.json"
 	# The verdicts are counted above; here only that the parser reads it.
 	$PY "$src/tools/testing/kunit/kunit.py" parse "$(readlink -f "$res/results.ktap")" >"$work/out" 2>&1
 	if grep -q 'Testing complete' "$work/out" && ! grep -qE '\[ERROR\]|Traceback' "$work/out"; then
@@ -155,16 +161,7 @@ bash scripts/soak.sh --minutes 1 -j "${JOBS:-2}" --results "$work/soak" \
 	--only '^(selftest/clean|defer_free/llist|pcp/final|hvo/fixed|hvo/refuse|collapse/lock)$' \
 	>"$work/soak.log" 2>&1
 if [ -f "$work/soak/results.json" ]; then
-	while IFS=$'\t' read -r status id why; do
-		case $status in
-		PASS) ok "soak 1 min: $id" ;;
-		*) ko "soak 1 min: $id ($status: $why)" ;;
-		esac
-	done < <($PY -c '
-import json, sys
-for t in json.load(open(sys.argv[1]))["tests"]:
-    print("%s\t%s\t%s" % (t["status"], t["path"], t["misc"]["headline"] or ""))
-' "$work/soak/results.json")
+	rows "soak 1 min: " "$work/soak/results.json"
 else
 	ko "soak produced no results" "$work/soak.log"
 fi
