@@ -217,6 +217,7 @@ static bool pcp_move(struct pcp *p, struct page *page, enum pcp_state from,
 
 /* zone->lock is IRQ-safe in every variant (v2 made rmqueue_bulk's so). */
 static void zone_lock(struct pcp *p, struct pcp_zone *z, unsigned long *flags)
+	__acquires(&z->lock)
 {
 	if (spin_trylock_irqsave(&z->lock, *flags))
 		return;
@@ -302,34 +303,41 @@ static int rmqueue_bulk(struct pcp *p, struct pcp_zone *z,
  * pcp_spin_trylock(): pin the CPU, then trylock its pcp.  Before the
  * patch (irqsave) the fast paths used pcp_spin_trylock_irqsave(), so an
  * IRQ could never find the lock held by the task it interrupted.
+ *
+ * pcp_pin() is the pinning (pcp_trylock_prepare(), pcpu_task_pin()); the
+ * caller takes the lock itself, so that sparse sees it taken and
+ * released: pcp_unlock() if taken, pcp_lock_failed() if not.
  */
-static struct pcp_cpu *pcp_trylock(struct pcp *p, struct pcp_zone *z,
-				   unsigned long *flags)
+static struct pcp_cpu *pcp_pin(struct pcp *p, struct pcp_zone *z,
+			       unsigned long *flags)
 {
-	struct pcp_cpu *pcp;
-
 	if (p->pol->lock == PCP_IRQSAVE)
 		local_irq_save(*flags);
 	else
 		preempt_disable();
-	pcp = &z->cpu[smp_processor_id()];
-	if (spin_trylock(&pcp->lock))
-		return pcp;
-	if (p->pol->lock == PCP_IRQSAVE)
-		local_irq_restore(*flags);
-	else
-		preempt_enable();
-	mmrace_stat_inc(p->r, PST_TRYFAIL_TASK + pcp_ctx_idx());
-	return NULL;
+	return &z->cpu[smp_processor_id()];
 }
 
-static void pcp_unlock(struct pcp *p, struct pcp_cpu *pcp, unsigned long flags)
+static void pcp_unpin(struct pcp *p, unsigned long flags)
 {
-	spin_unlock(&pcp->lock);
 	if (p->pol->lock == PCP_IRQSAVE)
 		local_irq_restore(flags);
 	else
 		preempt_enable();
+}
+
+static void pcp_unlock(struct pcp *p, struct pcp_cpu *pcp, unsigned long flags)
+	__releases(&pcp->lock)
+{
+	spin_unlock(&pcp->lock);
+	pcp_unpin(p, flags);
+}
+
+/* The pcp lock was not taken: unpin, and count where that happened. */
+static void pcp_lock_failed(struct pcp *p, unsigned long flags)
+{
+	pcp_unpin(p, flags);
+	mmrace_stat_inc(p->r, PST_TRYFAIL_TASK + pcp_ctx_idx());
 }
 
 /*
@@ -337,32 +345,26 @@ static void pcp_unlock(struct pcp *p, struct pcp_cpu *pcp, unsigned long flags)
  * the patch, spin_lock() in v1 (a real one from softirq too, so that
  * lockdep sees IN-SOFTIRQ-W; mmrace_irq_spin_lock() keeps the CPU from
  * deadlocking on the task it interrupted), trylock in v2 and final.
+ * On a pinned pcp; true if taken.  Inline, as spin_trylock() is, so that
+ * sparse follows the lock into the caller, which branches on the result.
  */
-static struct pcp_cpu *pcp_list_lock(struct pcp *p, struct pcp_zone *z,
-				     unsigned long *flags)
+static inline bool pcp_list_lock(struct pcp *p, struct pcp_cpu *pcp)
+	__cond_acquires(&pcp->lock)
 {
-	struct pcp_cpu *pcp;
-
 	switch (p->pol->lock) {
 	case PCP_IRQSAVE:
-		local_irq_save(*flags);
-		pcp = &z->cpu[smp_processor_id()];
 		spin_lock(&pcp->lock);
-		return pcp;
+		return true;
 	case PCP_V1:
-		preempt_disable();
-		pcp = &z->cpu[smp_processor_id()];
 		if (in_task()) {
 			spin_lock(&pcp->lock);
-			return pcp;
+			return true;
 		}
 		if (mmrace_irq_spin_lock(&pcp->lock))
-			return pcp;
-		preempt_enable();
-		mmrace_stat_inc(p->r, PST_TRYFAIL_TASK + pcp_ctx_idx());
-		return NULL;
+			return true;
+		return false;
 	default:
-		return pcp_trylock(p, z, flags);
+		return spin_trylock(&pcp->lock);
 	}
 }
 
@@ -395,8 +397,8 @@ static struct page *pcp_alloc(struct pcp *p, struct pcp_zone *z, int mt)
 	struct pcp_cpu *pcp;
 	unsigned long flags;
 
-	pcp = pcp_trylock(p, z, &flags);
-	if (pcp) {
+	pcp = pcp_pin(p, z, &flags);
+	if (spin_trylock(&pcp->lock)) {
 		/*
 		 * An IRQ allocating or freeing on top of us now finds the
 		 * lock held, with the same odds as the hardirq timer but
@@ -422,6 +424,7 @@ static struct page *pcp_alloc(struct pcp *p, struct pcp_zone *z, int mt)
 			mmrace_stat_inc(p->r, PST_FAST_ALLOC);
 		return page;
 	}
+	pcp_lock_failed(p, flags);
 	pcp_note_fallback(p);
 	zone_lock(p, z, &flags);
 	if (!list_empty(&z->free[mt])) {
@@ -462,13 +465,14 @@ static void pcp_free(struct pcp *p, struct page *page)
 	struct pcp_cpu *pcp;
 	unsigned long flags;
 
-	pcp = pcp_trylock(p, z, &flags);
-	if (pcp) {
+	pcp = pcp_pin(p, z, &flags);
+	if (spin_trylock(&pcp->lock)) {
 		pcp_commit(p, z, pcp, page, mt);
 		pcp_unlock(p, pcp, flags);
 		mmrace_stat_inc(p->r, PST_FAST_FREE);
 		return;
 	}
+	pcp_lock_failed(p, flags);
 	pcp_note_fallback(p);
 	free_one_page(p, z, page, mt);
 }
@@ -501,85 +505,116 @@ static void pcp_v2_list_del(struct pcp *p, struct list_head *list,
 		pcp_broken(p);
 }
 
-/* free_unref_page_list(): the function the thread is about. */
+/* free_unref_page_list()'s walk: list_for_each_entry_safe() in steps. */
+struct pcp_walk {
+	struct list_head *list;
+	struct page *page, *next;
+	struct pcp_zone *z;		/* page's zone */
+	int mt;	/* v2: the previous page's, or whatever it was */
+};
+
+/* Step to the next page and do what every page gets first: false at the end. */
+static bool pcp_walk_next(struct pcp *p, struct pcp_walk *w, bool fixed)
+{
+	w->page = w->next;
+	w->next = list_next_entry(w->page, lru);
+	if (list_entry_is_head(w->page, w->list, lru))
+		return false;
+	w->z = page_zone_of(p, w->page);
+	mmrace_stat_inc(p->r, PST_LIST_PAGES);
+	/* c3e58a70425a: off the temporary list before anything. */
+	if (fixed) {
+		list_del(&w->page->lru);
+		w->mt = page_mt(w->page);
+	}
+	return true;
+}
+
+/*
+ * free_unref_page_list(): the function the thread is about.  The pcp
+ * lock is held from the page that takes it to the first page of another
+ * zone, the batch bound or the end of the list, in one inner loop, so
+ * that sparse sees every lock with its unlocks.
+ */
 static void pcp_free_list(struct pcp *p, struct list_head *list)
 {
 	const struct pcp_policy *pol = p->pol;
 	bool fixed = !pol->v2_fallback && pol->lock == PCP_TRY;
+	struct pcp_walk w = {
+		.list = list,
+		.next = list_first_entry(list, struct page, lru),
+	};
 	struct pcp_zone *locked_zone = NULL;
-	struct pcp_cpu *pcp = NULL;
+	struct pcp_cpu *pcp;
 	unsigned long flags = 0;
-	struct page *page, *next;
 	int batch_count = 0;
-	int mt = 0;	/* v2: the previous page's, or whatever it was */
+	bool more;
 
-	list_for_each_entry_safe(page, next, list, lru) {
-		struct pcp_zone *z = page_zone_of(p, page);
-
-		mmrace_stat_inc(p->r, PST_LIST_PAGES);
-		/* c3e58a70425a: off the temporary list before anything. */
-		if (fixed) {
-			list_del(&page->lru);
-			mt = page_mt(page);
-		}
-		if (z != locked_zone) {
-			if (pcp) {
-				pcp_unlock(p, pcp, flags);
-				if (fixed) {
-					pcp = NULL;
-					locked_zone = NULL;
-				}
-			}
-			pcp = pcp_list_lock(p, z, &flags);
-			if (!pcp) {
-				pcp_note_fallback(p);
-				if (pol->v2_fallback) {
-					/* mt and locked_zone are stale here */
-					pcp_v2_list_del(p, list, page);
-				} else {
-					mt = page_mt(page);
-					locked_zone = NULL;
-				}
-				/*
-				 * v1 (from an IRQ that found the lock
-				 * held) never unlinks: the temporary list
-				 * is abandoned, as before the patch.
-				 */
-				free_one_page(p, z, page, mt);
-				continue;
-			}
-			locked_zone = z;
-			if (fixed)
-				batch_count = 0;
-		}
-		if (!fixed)
-			mt = page_mt(page);
+	more = pcp_walk_next(p, &w, fixed);
+	while (more) {
 		/*
 		 * v2 only: the fallback left locked_zone set, so a page of
 		 * that zone skips the lock and reaches the commit with no
 		 * pcp: a NULL dereference upstream.  Say so and recover.
 		 */
-		if (!pcp) {
+		if (w.z == locked_zone) {
+			if (!fixed)
+				w.mt = page_mt(w.page);
 			if (mmrace_stat_read(p->r, PST_STALE_ZONE) < 3)
 				mmrace_invariant(p->r,
 						 "stale locked_zone: page %lu committed without its pcp lock",
-						 page->index);
+						 w.page->index);
 			mmrace_stat_inc(p->r, PST_STALE_ZONE);
 			pcp_broken(p);
-			free_one_page(p, z, page, mt);
+			free_one_page(p, w.z, w.page, w.mt);
+			more = pcp_walk_next(p, &w, fixed);
 			continue;
 		}
-		pcp_commit(p, z, pcp, page, mt);
-		/* SWAP_CLUSTER_MAX: bound the time the pcp lock is held. */
-		if (++batch_count == p->list_batch) {
-			pcp_unlock(p, pcp, flags);
+		pcp = pcp_pin(p, w.z, &flags);
+		if (!pcp_list_lock(p, pcp)) {
+			pcp_lock_failed(p, flags);
+			pcp_note_fallback(p);
+			if (pol->v2_fallback) {
+				/* mt and locked_zone are stale here */
+				pcp_v2_list_del(p, list, w.page);
+			} else {
+				w.mt = page_mt(w.page);
+				locked_zone = NULL;
+			}
+			/*
+			 * v1 (from an IRQ that found the lock held) never
+			 * unlinks: the temporary list is abandoned, as
+			 * before the patch.
+			 */
+			free_one_page(p, w.z, w.page, w.mt);
+			more = pcp_walk_next(p, &w, fixed);
+			continue;
+		}
+		locked_zone = w.z;
+		if (fixed)
 			batch_count = 0;
-			pcp = NULL;
-			locked_zone = NULL;
+		for (;;) {
+			if (!fixed)
+				w.mt = page_mt(w.page);
+			pcp_commit(p, w.z, pcp, w.page, w.mt);
+			/* SWAP_CLUSTER_MAX: bound the time the pcp lock is held. */
+			if (++batch_count == p->list_batch) {
+				pcp_unlock(p, pcp, flags);
+				batch_count = 0;
+				locked_zone = NULL;
+				more = pcp_walk_next(p, &w, fixed);
+				break;
+			}
+			/* The next page: unlock for another zone or the end. */
+			more = pcp_walk_next(p, &w, fixed);
+			if (!more || w.z != locked_zone) {
+				pcp_unlock(p, pcp, flags);
+				if (fixed)
+					locked_zone = NULL;
+				break;
+			}
 		}
 	}
-	if (pcp)
-		pcp_unlock(p, pcp, flags);
 }
 
 static void pcp_hold(struct pcp *p, struct page *page)
