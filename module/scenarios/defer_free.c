@@ -407,6 +407,9 @@ static int df_setup(struct mmrace_run *r)
 	r->priv = df;
 	df->r = r;
 	df->pol = r->var->data;
+	/* Before anything can fail: df_teardown() cancels these. */
+	INIT_WORK(&df->work, df_workfn);
+	INIT_WORK(&df->kick, df_kickfn);
 	df->nr = mmrace_knob(r, DF_K_PAGES);
 	df->order = mmrace_knob(r, DF_K_ORDER);
 	if (((u64)df->nr << df->order) > 16384) {
@@ -417,8 +420,6 @@ static int df_setup(struct mmrace_run *r)
 	mmrace_spin_lock_init(r, &df->spool_lock, "mmrace_subpool_lock");
 	INIT_LIST_HEAD(&df->free);
 	init_llist_head(&df->llist);
-	INIT_WORK(&df->work, df_workfn);
-	INIT_WORK(&df->kick, df_kickfn);
 	df->pages = kcalloc(df->nr, sizeof(*df->pages), GFP_KERNEL);
 	df->held = kcalloc(df->nr, sizeof(*df->held), GFP_KERNEL);
 	df->state = kcalloc(df->nr, sizeof(*df->state), GFP_KERNEL);
