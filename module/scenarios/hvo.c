@@ -415,9 +415,10 @@ fail:
 		return page;
 	}
 	if (!xchg(&h->reserve_reported, true))
-		mmrace_invariant(h->r, "reserves exhausted: %u pages taken by restores, %llu failed allocations",
+		mmrace_invariant(h->r, "reserves exhausted: %u pages taken by restores, %llu %s",
 				 h->nr_reserve,
-				 mmrace_stat_read(h->r, HVO_S_ALLOC_FAIL));
+				 mmrace_stat_read(h->r, HVO_S_ALLOC_FAIL),
+				 "failed allocations");
 	return NULL;
 }
 
@@ -636,8 +637,9 @@ static void hvo_watchdog(struct hvo *h)
 			continue;
 		if (xchg(&h->wd_fired, true))
 			return;
-		mmrace_invariant(h->r, "no forward progress: folio %u waits %llu ms for vmemmap pages (%llu retries)",
+		mmrace_invariant(h->r, "no forward progress: folio %u waits %llu ms %s (%llu retries)",
 				 i, div_u64(now - since, NSEC_PER_MSEC),
+				 "for vmemmap pages",
 				 READ_ONCE(h->folios[i].retries));
 		return;
 	}
