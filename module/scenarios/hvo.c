@@ -637,9 +637,9 @@ static void hvo_watchdog(struct hvo *h)
 			continue;
 		if (xchg(&h->wd_fired, true))
 			return;
-		mmrace_invariant(h->r, "no forward progress: folio %u waits %llu ms %s (%llu retries)",
+		mmrace_invariant(h->r, "no forward progress: folio %u waits %llu ms %s (%llu)",
 				 i, div_u64(now - since, NSEC_PER_MSEC),
-				 "for vmemmap pages",
+				 "for vmemmap pages, retries",
 				 READ_ONCE(h->folios[i].retries));
 		return;
 	}
