@@ -209,7 +209,8 @@ def fmt(v, unit="s"):
 
 def previous(bench_root, this):
     older = sorted(p for p in glob.glob(os.path.join(bench_root, "*", "bench.json"))
-                   if os.path.dirname(p) != os.path.normpath(this))
+                   if os.path.dirname(p) != os.path.normpath(this)
+                   and not os.path.islink(os.path.dirname(p)))
     if not older:
         return None
     with open(older[-1], encoding="utf-8") as f:

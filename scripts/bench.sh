@@ -25,7 +25,8 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 [[ $boots =~ ^[1-9][0-9]*$ ]] || die "--boots wants a positive number"
-out=${out:-$MMRACE_TOP/results/bench/$(date +%Y%m%d-%H%M%S)}
+# Benches compare with the previous one: they live side by side.
+[ -n "$out" ] || out=$MMRACE_TOP/results/bench/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 
 log "bench: every bug variant in $boots boots"
@@ -39,5 +40,5 @@ while IFS=$'\t' read -r sc n; do
 	bash "$MMRACE_TOP/scripts/run.sh" -j "$jobs" --select clean --only "^$sc/" \
 		--repeat "$n" --results "$out/clean-$sc" >"$out/clean-$sc.log" 2>&1 || true
 done <"$out/sizing.tsv"
-ln -sfn "$out" "$MMRACE_TOP/results/bench/latest"
+ln -sfn "$out" "$(dirname "$out")/latest"
 python3 "$MMRACE_TOP/scripts/bench.py" report "$out" --alpha "$alpha" --boots "$boots"
