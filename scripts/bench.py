@@ -236,6 +236,9 @@ def compare(cur, prev):
 
 
 def cmd_sizing(a):
+    if not os.path.isdir(os.path.join(a.dir, "boots")):
+        print("bench.py: %s has no boots: not a run directory" % a.dir, file=sys.stderr)
+        return 2
     det = detection(results_of(a.dir))
     for sc, (n, _) in sorted(sizing(det, a.alpha, a.cap).items()):
         print("%s\t%d" % (sc, n))
@@ -243,6 +246,10 @@ def cmd_sizing(a):
 
 
 def cmd_report(a):
+    if not os.path.isdir(os.path.join(a.dir, "detect", "boots")):
+        print("bench.py: %s has no detect/boots: not a bench directory" % a.dir,
+              file=sys.stderr)
+        return 2
     rows_d = results_of(os.path.join(a.dir, "detect"))
     rows_c = []
     for d in sorted(glob.glob(os.path.join(a.dir, "clean-*"))):
