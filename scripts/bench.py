@@ -260,6 +260,7 @@ def cmd_report(a):
     walls, inits = boot_times(rows_d + rows_c)
     meta = report.read_kv(os.path.join(a.dir, "detect", "meta.env"))
 
+    a.boots = max([d["n"] + d["skips"] for d in det.values()] or [0])
     out = ["Detection (%s boots per bug variant; Wilson 95%% interval)" % a.boots, ""]
     hdr = ("bug variant", "caught", "rate", "95% CI", "min", "median", "p90", "max")
     tab = [hdr]
@@ -349,7 +350,6 @@ def main(argv=None):
     r = sub.add_parser("report")
     r.add_argument("dir")
     r.add_argument("--alpha", type=float, default=0.01)
-    r.add_argument("--boots", type=int, default=10)
     a = ap.parse_args(argv)
     return cmd_sizing(a) if a.cmd == "sizing" else cmd_report(a)
 

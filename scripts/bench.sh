@@ -41,4 +41,4 @@ while IFS=$'\t' read -r sc n; do
 		--repeat "$n" --results "$out/clean-$sc" >"$out/clean-$sc.log" 2>&1 || true
 done <"$out/sizing.tsv"
 ln -sfn "$out" "$(dirname "$out")/latest"
-python3 "$MMRACE_TOP/scripts/bench.py" report "$out" --alpha "$alpha" --boots "$boots"
+python3 "$MMRACE_TOP/scripts/bench.py" report "$out" --alpha "$alpha"
