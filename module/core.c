@@ -257,13 +257,14 @@ static noinline int mmrace_ctl(void *arg)
 		goto teardown;
 	}
 	ret = mmrace_drivers_start(r);
-	if (!ret) {
-		if (ms)
-			wait_for_completion_timeout(&r->stop_req,
-						    msecs_to_jiffies(ms));
-		else
-			wait_for_completion(&r->stop_req);
-	}
+	/*
+	 * Interruptible, so that the hung-task detector does not count a
+	 * long run (a soak found it); a kthread gets no signals anyway.
+	 */
+	if (!ret)
+		wait_for_completion_interruptible_timeout(&r->stop_req,
+							  ms ? msecs_to_jiffies(ms) :
+							  MAX_SCHEDULE_TIMEOUT);
 	WRITE_ONCE(r->stopping, true);
 	mmrace_drivers_stop(r);
 	if (sc->stop)
