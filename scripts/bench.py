@@ -311,11 +311,17 @@ def cmd_report(a):
     plots = []
     if svg_strips(det, os.path.join(a.dir, "detection.svg")):
         plots.append("detection.svg")
-    ns = [(i + " " + k, v) for i, d in sorted(clean.items())
-          for k, v in sorted(d["figures"].items()) if k.endswith("_ns") or "_ns_" in k]
-    if svg_bars(ns, "nanoseconds per operation, clean variants (mean over boots)", "ns",
-                os.path.join(a.dir, "ns_per_op.svg")):
-        plots.append("ns_per_op.svg")
+    # pcp's benchmark: ns per alloc+free pair, and each against the buddy.
+    ns = [(i, d["figures"]["ns_per_pair"]) for i, d in sorted(clean.items())
+          if d["figures"].get("ns_per_pair")]
+    buddy = clean.get("pcp/bench_buddy", {}).get("figures", {}).get("ns_per_pair")
+    if ns and buddy:
+        res["pcp_ratios"] = {i: v / buddy for i, v in ns}
+        out += ["", "pcp: ns per alloc+free pair (ratio to the real alloc_page/__free_page)"]
+        out += ["  %-20s %10.0f ns  %5.2fx" % (i, v, v / buddy) for i, v in ns]
+    if svg_bars(ns, "pcp: ns per alloc+free pair, mean over boots", "ns",
+                os.path.join(a.dir, "pcp_ns_per_pair.svg")):
+        plots.append("pcp_ns_per_pair.svg")
     with open(os.path.join(a.dir, "bench.json"), "w", encoding="utf-8") as f:
         json.dump(res, f, indent=1)
     with open(os.path.join(a.dir, "index.html"), "w", encoding="utf-8") as f:
