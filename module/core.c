@@ -653,7 +653,9 @@ fail:
 static void __exit mmrace_exit(void)
 {
 	mmrace_cleanup();
-	pr_info("unload\n");
+	/* As locktorture does: the log describes its own run at both ends. */
+	pr_info("unload: run=%s duration_ms=%u threads=%u\n", run, duration_ms,
+		threads);
 }
 
 module_init(mmrace_init);
