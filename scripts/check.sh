@@ -38,7 +38,7 @@ src=$(find "$MMRACE_CACHE/src" -maxdepth 3 -path "*/scripts/checkpatch.pl" | hea
 src=${src%/scripts/checkpatch.pl}
 
 log "check: checkpatch --strict"
-for f in $(git ls-files 'module/*.[ch]' 'tests/kunit/*.[ch]' 2>/dev/null || find module tests/kunit -name '*.[ch]'); do
+for f in $(git ls-files 'module/*.[ch]' 'tests/*.[ch]' 2>/dev/null || find module tests -name '*.[ch]'); do
 	check "checkpatch $f" perl "$src/scripts/checkpatch.pl" --no-tree --strict --quiet \
 		--ignore FILE_PATH_CHANGES -f "$f"
 done

@@ -228,7 +228,7 @@ static void fuzz_knob(const struct scenario *s)
 		len = snprintf(buf, sizeof(buf), "%llu", v);
 		break;
 	case 1: /* in range, padded, hex */
-		len = snprintf(buf, sizeof(buf), " \t0x%llx \n", v);
+		len = snprintf(buf, sizeof(buf), " \t0x%llx\t\n", v);
 		break;
 	case 2: /* just out of range, or far */
 		len = snprintf(buf, sizeof(buf), "%llu", k->max + 1 + rnd(2) * 1000000ULL);
@@ -252,7 +252,7 @@ static void fuzz_knob(const struct scenario *s)
 			buf[i] = (char)rnd(256);
 		break;
 	case 8: /* whitespace only */
-		len = snprintf(buf, sizeof(buf), " \n");
+		len = snprintf(buf, sizeof(buf), "\t\n");
 		break;
 	default: /* one value split over two writes: each stands alone */
 		len = snprintf(buf, sizeof(buf), "%llu", v);
@@ -371,6 +371,7 @@ int main(int argc, char **argv)
 	unsigned long writes = argc > 1 ? strtoul(argv[1], NULL, 0) : 10000;
 	unsigned int seed = argc > 2 ? strtoul(argv[2], NULL, 0) : (unsigned int)time(NULL);
 	unsigned long i;
+	char sum[160];
 	pid_t child;
 	int st;
 
@@ -399,8 +400,10 @@ int main(int argc, char **argv)
 	stop_all();
 	kill(child, SIGKILL);
 	waitpid(child, &st, 0);
-	printf("mmrace-test: %s fuzz_writes (%llu writes, seed %u: %llu accepted, %llu EINVAL, %llu EBUSY, %llu unexpected)\n",
-	       n_bad ? "not ok" : "ok", n_writes, seed, n_ok, n_einval, n_ebusy, n_bad);
+	snprintf(sum, sizeof(sum), "%llu writes, seed %u: %llu accepted, %llu EINVAL, %llu EBUSY",
+		 n_writes, seed, n_ok, n_einval, n_ebusy);
+	printf("mmrace-test: %s fuzz_writes (%s, %llu unexpected)\n",
+	       n_bad ? "not ok" : "ok", sum, n_bad);
 	printf("mmrace-test: %s fuzz_valid_write_after\n", valid_after() ? "not ok" : "ok");
 	return 0;
 }
