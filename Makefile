@@ -32,6 +32,7 @@ check:
 bench:
 	bash scripts/bench.sh --boots $(or $(BOOTS),10) --alpha $(or $(ALPHA),0.01) -j $(JOBS)
 
-# SOAK_MIN=30: every clean variant, all contexts, for that many minutes.
+# SOAK_MIN=30: every clean variant, all contexts, for that many minutes,
+# JOBS variants at a time (a boot each).
 soak:
-	bash scripts/soak.sh --minutes $(or $(SOAK_MIN),30)
+	bash scripts/soak.sh --minutes $(or $(SOAK_MIN),30) -j $(JOBS)

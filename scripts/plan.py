@@ -5,8 +5,18 @@ Lockdep (and every other one-shot detector) reports once per boot and
 then switches itself off, so each variant expected to trip a detector
 gets a boot of its own; the clean variants of a scenario share one.
 
+Boots are listed longest first (the guest tests, then the shared clean
+boots, then the bugs), so that with -j N the long ones do not start last
+and leave the other slots idle at the end.
+
+The soft lockup detector runs at the kernel's default threshold (20 s)
+except in a boot whose variant must trip it: there watchdog_thresh=2
+(4 s) makes the detection quick.  A clean boot on a slow, loaded TCG
+host must not die of a 4 s stall that the code under test did not cause.
+
 Input: lines "<scenario>/<variant> expect=<expectation>" as the module
-prints them (debugfs mmrace/scenarios).  Output: TSV "<boot>\t<plan line>".
+prints them (debugfs mmrace/scenarios).  Output: TSV
+"<boot>\t<plan line>\t<extra kernel arguments>", a boot's rows adjacent.
 """
 import argparse
 import re
@@ -27,29 +37,50 @@ def read_scenarios(path):
 GUEST_TESTS = ("kunit", "debugfs", "fuzz", "unload")
 
 
-def plan(scenarios, only="", repeat=1, duration_ms=None, guest_tests=False,
-         select="all"):
-    """[(boot name, plan line)]: clean per scenario first, then bugs.
+def boot_args(expects):
+    """Extra kernel arguments for a boot running variants of @expects."""
+    if any("soft_lockup" in e for e in expects):
+        return "watchdog_thresh=2"
+    return ""
 
-    With guest_tests, one more boot runs the guest-side test scripts
-    (scripts/guest/tests/*.sh), written "@name" in the plan.
+
+def boot_cost(name, expects):
+    """A rough guess of a boot's length, for the longest-first order."""
+    if name == "guest-tests":
+        return 1000
+    if name.startswith("clean-"):
+        return 10 * len(expects)
+    # Lockups take seconds to be reported; most other bugs, less than one.
+    return 25 if boot_args(expects) else 5
+
+
+def plan(scenarios, only="", repeat=1, duration_ms=None, guest_tests=False,
+         select="all", split=False):
+    """[(boot name, plan line, kernel args)], longest boot first.
+
+    Clean variants of a scenario share a boot unless @split; each bug
+    variant has its own.  With guest_tests, one more boot runs the
+    guest-side test scripts (scripts/guest/tests/*.sh), written "@name".
     """
     sel = [(i, e) for i, e in scenarios if not only or re.search(only, i)]
     if select != "all":
         sel = [(i, e) for i, e in sel if (e == "clean") == (select == "clean")]
     knobs = f" duration_ms={duration_ms}" if duration_ms else ""
-    rows = []
+    boots = {}  # name -> [(line, expect)], in first-seen order
     for rep in range(repeat):
         sfx = f"-r{rep + 1}" if repeat > 1 else ""
         for ident, expect in sel:
-            if expect == "clean":
-                rows.append((f"clean-{ident.split('/')[0]}{sfx}", ident + knobs))
-        for ident, expect in sel:
-            if expect != "clean":
-                rows.append((f"bug-{ident.replace('/', '-')}{sfx}", ident + knobs))
+            if expect == "clean" and not split:
+                name = f"clean-{ident.split('/')[0]}{sfx}"
+            else:
+                kind = "clean" if expect == "clean" else "bug"
+                name = f"{kind}-{ident.replace('/', '-')}{sfx}"
+            boots.setdefault(name, []).append((ident + knobs, expect))
     if guest_tests:
-        rows.extend(("guest-tests", "@" + t) for t in GUEST_TESTS)
-    return rows
+        boots["guest-tests"] = [("@" + t, "clean") for t in GUEST_TESTS]
+    order = sorted(boots, key=lambda b: -boot_cost(b, [e for _, e in boots[b]]))
+    return [(b, line, boot_args([e for _, e in boots[b]]))
+            for b in order for line, _ in boots[b]]
 
 
 def main(argv=None):
@@ -60,10 +91,13 @@ def main(argv=None):
     ap.add_argument("--duration-ms", type=int)
     ap.add_argument("--guest-tests", action="store_true")
     ap.add_argument("--select", choices=("all", "clean", "bugs"), default="all")
+    ap.add_argument("--split", action="store_true",
+                    help="every clean variant in a boot of its own")
     a = ap.parse_args(argv)
-    for boot, line in plan(read_scenarios(a.scenarios), a.only, a.repeat,
-                           a.duration_ms, a.guest_tests, a.select):
-        print(f"{boot}\t{line}")
+    for boot, line, args in plan(read_scenarios(a.scenarios), a.only, a.repeat,
+                                 a.duration_ms, a.guest_tests, a.select,
+                                 a.split):
+        print(f"{boot}\t{line}\t{args}")
     return 0
 
 

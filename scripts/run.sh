@@ -9,13 +9,14 @@
 #               [--guest-tests]  (also KUnit, the debugfs and unload tests)
 #               [--ko MMRACE.KO] (a module built elsewhere, e.g. by DKMS)
 #               [--select all|clean|bugs] (variants by expectation)
+#               [--split] (every clean variant in a boot of its own)
 #               [--param KEY=VALUE] (to the guest: UNLOAD_CYCLES, FUZZ_WRITES)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
-select=all params=()
+select=all split="" params=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -27,8 +28,9 @@ while [ $# -gt 0 ]; do
 	--guest-tests) guest_tests=--guest-tests ;;
 	--ko) prebuilt=$2; shift ;;
 	--select) select=$2; shift ;;
+	--split) split=--split ;;
 	--param) params+=("$2"); shift ;;
-	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -116,7 +118,7 @@ fi
 cp "$list" "$res/scenarios.txt"
 
 python3 "$MMRACE_TOP/scripts/plan.py" "$res/scenarios.txt" --only "$only" \
-	--repeat "$repeat" ${duration:+--duration-ms "$duration"} $guest_tests --select "$select" \
+	--repeat "$repeat" ${duration:+--duration-ms "$duration"} $guest_tests $split --select "$select" \
 	>"$res/plan.txt"
 nboots=$(cut -f1 "$res/plan.txt" | sort -u | wc -l)
 [ "$nboots" -gt 0 ] || die "--only '$only' selects nothing; see $res/scenarios.txt"
@@ -126,12 +128,14 @@ printf '%s\n' "${params[@]}" >"$res/params"
 running=0
 for name in $(cut -f1 "$res/plan.txt" | uniq); do
 	awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$res/plan.txt" >"$res/plan.$name"
+	append=$(awk -F'\t' -v n="$name" '$1 == n { print $3; exit }' "$res/plan.txt")
 	# A boot whose variant must splat may deadlock after reporting: a
-	# shorter silence before calling it hung.
-	silence=60 append=""
-	grep -q 'bug' <<<"$name" && silence=30
+	# shorter silence before calling it hung.  Both are generous: on a
+	# loaded TCG host a guest can be quiet for tens of seconds.
+	silence=120
+	grep -q 'bug' <<<"$name" && silence=60
 	# The unload test scans for leaks: kmemleak only where it is wanted.
-	[[ $name == guest-tests* ]] && append="kmemleak=on"
+	[[ $name == guest-tests* ]] && append="$append kmemleak=on"
 	boot "$name" "$res/plan.$name" "$res/params" "$silence" "$append" &
 	running=$((running + 1))
 	if [ "$running" -ge "$jobs" ]; then

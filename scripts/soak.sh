@@ -2,6 +2,11 @@
 # make soak: every clean variant, all its contexts, for --minutes each on
 # the debug kernel, with a progress line every minute.  Any detector that
 # fires is a FAIL with the console excerpt (results.json, summary.txt).
+# Each variant boots alone: lockdep and the other one-shot detectors
+# switch themselves off after a report, and a report 25 minutes into a
+# shared boot would leave the variants after it unwatched.  The soak is
+# wall-clock bound, so -j N guests at a time divide its length by N (13
+# variants at -j 13: 31 min), at the price of fewer ops per variant.
 # usage: soak.sh [--minutes M] [-j N] [--only REGEX] [--results DIR]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -22,7 +27,7 @@ done
 out=${out:-$MMRACE_TOP/results/soak-$(date +%Y%m%d-%H%M%S)}
 
 log "soak: every clean variant for $minutes min, all contexts"
-bash "$MMRACE_TOP/scripts/run.sh" -j "$jobs" --select clean --only "$only" \
+bash "$MMRACE_TOP/scripts/run.sh" -j "$jobs" --select clean --split --only "$only" \
 	--duration-ms $((minutes * 60000)) --param "SOAK=1" --results "$out" >"$out.log" 2>&1 &
 pid=$!
 t0=$(date +%s)

@@ -63,13 +63,14 @@ struct df {
 	struct work_struct work;
 	struct work_struct kick;	/* the same drain, sent to another CPU */
 	atomic_t stalling;		/* a producer is in df_stall() */
+	unsigned int window_ns;		/* df_stall()'s, owned by "stalling" */
 	struct mmrace_run *r;
 };
 
 enum {
 	DF_ALLOC, DF_FREE_DIRECT, DF_DEFERRED_N, DF_DRAINED, DF_PENDING_SPINS,
 	DF_MAX_BACKLOG, DF_MAX_DEFERRED_US, DF_IRQ_TRYLOCK_BUSY, DF_POOL_EMPTY,
-	DF_DOUBLE_FREE, DF_STALL_OVERTAKEN, DF_STALL_ALONE, DF_NR
+	DF_DOUBLE_FREE, DF_STALL_OVERTAKEN, DF_STALL_ALONE, DF_WINDOW_US, DF_NR
 };
 
 static const struct mmrace_stat df_stats[DF_NR] = {
@@ -85,6 +86,7 @@ static const struct mmrace_stat df_stats[DF_NR] = {
 	[DF_DOUBLE_FREE] = { "double_free", MMRACE_SUM },
 	[DF_STALL_OVERTAKEN] = { "stall_overtaken", MMRACE_SUM },
 	[DF_STALL_ALONE] = { "stall_alone", MMRACE_SUM },
+	[DF_WINDOW_US] = { "stall_window_us", MMRACE_MAX },
 };
 
 enum { DF_K_PAGES, DF_K_ORDER, DF_K_WINDOW_NS, DF_K_STALL_PCT };
@@ -280,30 +282,46 @@ static void df_kickfn(struct work_struct *w)
 /*
  * A producer stalled between its xchg and the write of next, as one
  * interrupted there (or a vCPU the host preempted) is: now and then
- * (stall_pct), kick the drain on another CPU and wait, up to window_ns,
+ * (stall_pct), kick the drain on another CPU and wait, up to the window,
  * until it has taken the list we head.  Then it reads our next before
  * we wrote it: the marker makes it spin, its absence makes it stop.
+ *
+ * How soon the kicked drain runs is the host's business: microseconds
+ * on an idle TCG host, milliseconds on a loaded one, where a fixed
+ * 100 us window was never overtaken and xchg_nopending went uncaught.
+ * So, unless the window_ns knob fixes it, a stall left alone doubles
+ * the window, up to DF_WINDOW_MAX_NS: long for an interrupt, but under
+ * the drivers' duty-cycle bound and far from any lockup threshold.
  */
+#define DF_WINDOW_MAX_NS	(4 * NSEC_PER_MSEC)
+
 static void df_stall(struct df *df, struct xlist_node *n)
 {
-	u64 window = mmrace_knob(df->r, DF_K_WINDOW_NS) ?: df->pol->window_ns;
-	u64 deadline;
+	u64 fixed = mmrace_knob(df->r, DF_K_WINDOW_NS);
+	u64 window, deadline;
+	bool alone;
 	int cpu;
 
-	if (!window || get_random_u32_below(100) >= mmrace_knob(df->r, DF_K_STALL_PCT))
+	if ((!fixed && !df->pol->window_ns) ||
+	    get_random_u32_below(100) >= mmrace_knob(df->r, DF_K_STALL_PCT))
 		return;
 	/* One stalled CPU at a time: the drain needs another one free. */
 	if (atomic_cmpxchg(&df->stalling, 0, 1))
 		return;
+	window = fixed ?: df->window_ns;
 	cpu = cpumask_any_but(cpu_online_mask, smp_processor_id());
 	if (cpu < nr_cpu_ids)
 		queue_work_on(cpu, system_wq, &df->kick);
 	deadline = local_clock() + window;
 	while (READ_ONCE(df->xchg_list) == n && local_clock() < deadline)
 		cpu_relax();
-	mmrace_stat_inc(df->r, READ_ONCE(df->xchg_list) == n ? DF_STALL_ALONE :
-			DF_STALL_OVERTAKEN);
-	atomic_set(&df->stalling, 0);
+	alone = READ_ONCE(df->xchg_list) == n;
+	mmrace_stat_inc(df->r, alone ? DF_STALL_ALONE : DF_STALL_OVERTAKEN);
+	if (alone && !fixed && cpu < nr_cpu_ids)
+		df->window_ns = min_t(u64, 2 * window, DF_WINDOW_MAX_NS);
+	mmrace_stat_max(df->r, DF_WINDOW_US, div_u64(window, NSEC_PER_USEC));
+	/* Release: the next owner reads the window we wrote. */
+	atomic_set_release(&df->stalling, 0);
 }
 
 static void df_defer(struct df *df, struct page *page)
@@ -407,6 +425,7 @@ static int df_setup(struct mmrace_run *r)
 	r->priv = df;
 	df->r = r;
 	df->pol = r->var->data;
+	df->window_ns = df->pol->window_ns;
 	/* Before anything can fail: df_teardown() cancels these. */
 	INIT_WORK(&df->work, df_workfn);
 	INIT_WORK(&df->kick, df_kickfn);
