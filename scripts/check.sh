@@ -23,6 +23,15 @@ trap 'rm -rf "$work"' EXIT
 ok() { pass=$((pass + 1)); printf 'PASS  %s\n' "$1"; }
 ko() { fail=$((fail + 1)); printf 'FAIL  %s\n' "$1"; [ -z "${2:-}" ] || sed 's/^/      /' "$2" | head -n 40; }
 sk() { skip=$((skip + 1)); printf 'SKIP  %s: %s\n' "$1" "$2"; }
+# Each stage's wall time, repeated just above the count: when a CI log
+# is cut to its tail, it still says where the time went.
+stages=() stage_t0=$SECONDS stage_name=""
+stage() {
+	[ -z "$stage_name" ] || stages+=("$(printf '%5ds  %s' $((SECONDS - stage_t0)) "$stage_name")")
+	stage_name=${1%% (*} stage_t0=$SECONDS
+	log "check: $1"
+}
+
 check() { # name command...: a row from a command's exit status
 	local name=$1
 	shift
@@ -32,23 +41,23 @@ check() { # name command...: a row from a command's exit status
 ensure_packages "${MMRACE_PACKAGES[@]}" shellcheck python3-pytest sparse
 PY=/usr/bin/python3
 
-log "check: debug kernel"
+stage "debug kernel"
 kdir=$(bash scripts/build-kernel.sh) || { ko "debug kernel build"; kdir=""; }
 src=$(find "$MMRACE_CACHE/src" -maxdepth 3 -path "*/scripts/checkpatch.pl" | head -n 1)
 src=${src%/scripts/checkpatch.pl}
 
-log "check: checkpatch --strict"
+stage "checkpatch --strict"
 for f in $(git ls-files 'module/*.[ch]' 'tests/*.[ch]' 2>/dev/null || find module tests -name '*.[ch]'); do
 	check "checkpatch $f" perl "$src/scripts/checkpatch.pl" --no-tree --strict --quiet \
 		--ignore FILE_PATH_CHANGES -f "$f"
 done
 
-log "check: shellcheck"
+stage "shellcheck"
 for f in scripts/*.sh scripts/guest/init scripts/guest/tests/*.sh .ci/run; do
 	check "shellcheck $f" shellcheck -x "$f"
 done
 
-log "check: W=1 builds and sparse"
+stage "W=1 builds and sparse"
 stock=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' | sort -V | tail -n 1)
 for k in "$kdir" "$stock"; do
 	[ -n "$k" ] || continue
@@ -66,7 +75,7 @@ if [ -n "$kdir" ]; then
 	fi
 fi
 
-log "check: host tests (pytest)"
+stage "host tests (pytest)"
 $PY -m pytest -q tests/ >"$work/pytest.log" 2>&1
 rc=$?
 tail -n 3 "$work/pytest.log"
@@ -95,7 +104,7 @@ for t in json.load(open(sys.argv[1]))["tests"]:
 # One row per scenario/variant, guest test and KUnit case of a run.
 suite() { # kernel
 	local kernel=$1 res=$work/results-$1
-	log "check: the suite on the $kernel kernel under QEMU (every verdict asserted)"
+	stage "the suite on the $kernel kernel under QEMU (every verdict asserted)"
 	bash scripts/run.sh -j "${JOBS:-2}" --kernel "$kernel" --guest-tests \
 		--results "$res" >"$work/run.log" 2>&1
 	cat "$work/run.log"
@@ -119,7 +128,7 @@ suite() { # kernel
 suite debug
 suite stock
 
-log "check: DKMS build, install and load, stock and debug kernels"
+stage "DKMS build, install and load, stock and debug kernels"
 if [ -n "$kdir" ]; then
 	bash scripts/dkms-check.sh "$kdir" >"$work/dkms.log" 2>&1
 	while read -r status what; do
@@ -133,7 +142,7 @@ if [ -n "$kdir" ]; then
 fi
 
 # The short forms of make bench and make soak, so CI keeps their promises.
-log "check: bench, short form (2 boots per bug variant, clean boots capped at 2)"
+stage "bench, short form (2 boots per bug variant, clean boots capped at 2)"
 bash scripts/bench.sh --boots 2 --cap 2 -j "${JOBS:-2}" --results "$work/bench" \
 	>"$work/bench.log" 2>&1
 sed -n '/^Detection/,$p' "$work/bench.log"
@@ -156,7 +165,7 @@ else
 	ko "bench produced no bench.json" "$work/bench.log"
 fi
 
-log "check: soak, short form (1 minute each, the fixes that landed)"
+stage "soak, short form (1 minute each, the fixes that landed)"
 bash scripts/soak.sh --minutes 1 -j "${JOBS:-2}" --results "$work/soak" \
 	--only '^(selftest/clean|defer_free/llist|pcp/final|hvo/fixed|hvo/refuse|collapse/lock)$' \
 	>"$work/soak.log" 2>&1
@@ -166,6 +175,9 @@ else
 	ko "soak produced no results" "$work/soak.log"
 fi
 
+stage "done"
 echo
+echo "time per stage (total ${SECONDS}s):"
+printf '%s\n' "${stages[@]}"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -161,7 +161,7 @@ static const struct mmrace_knob hvo_knobs[] = {
 	[HVO_K_RETRY_MS] = { "retry_ms", 100, 1, 10000,
 		"retry_forever: sleep between allocation attempts" },
 	[HVO_K_WATCHDOG_MS] = { "watchdog_ms", 2000, 10, 600000,
-		"a restore pending this long is reported as no forward progress" },
+		"a restore pending this long, 3 failed allocations in, is no forward progress" },
 	[HVO_K_RESERVE] = { "reserve_pages", 21, 0, 4096,
 		"reserves: pages GFP_ATOMIC-like allocations may dip into" },
 	[HVO_K_EXPEDITED] = { "expedited", 1, 0, 1,
@@ -615,10 +615,15 @@ static void hvo_step(struct hvo *h)
 }
 
 /*
- * mmrace's progress watchdog: a restore that has waited watchdog_ms is
- * reported once.  Run from whatever context still runs, at most ten
- * times a second.
+ * mmrace's progress watchdog: a restore that has waited watchdog_ms
+ * and failed to allocate HVO_WD_RETRIES times is reported once.  Both:
+ * a restore that is only slow (its grace period and TLB flush IPIs on
+ * a loaded TCG host took 2.4 s, with no failure) makes progress; one
+ * that keeps failing and retrying is the livelock the thread feared.
+ * Run from whatever context still runs, at most ten times a second.
  */
+#define HVO_WD_RETRIES	3
+
 static void hvo_watchdog(struct hvo *h)
 {
 	unsigned long next = READ_ONCE(h->wd_next);
@@ -633,7 +638,8 @@ static void hvo_watchdog(struct hvo *h)
 	limit = mmrace_knob(h->r, HVO_K_WATCHDOG_MS) * NSEC_PER_MSEC;
 	for (i = 0; i < h->nr_folios; i++) {
 		since = READ_ONCE(h->folios[i].restore_since);
-		if (!since || now - since < limit)
+		if (!since || now - since < limit ||
+		    READ_ONCE(h->folios[i].retries) < HVO_WD_RETRIES)
 			continue;
 		if (xchg(&h->wd_fired, true))
 			return;
