@@ -9,8 +9,13 @@ K=/sys/kernel/debug/kmemleak
 n=${UNLOAD_CYCLES:-20}
 # Whatever boot left behind is not ours.
 [ -w $K ] && echo clear >$K
+# "Stuck" is what the hung-task detector says (30 s in the guest): a
+# TCG guest on a loaded host may need seconds for the grace periods and
+# TLB flush IPIs of a teardown, which is slow, not stuck.
+limit=30
 ok=0
 i=0
+max=0
 sed 's|/.*||' "$D/scenarios" | uniq >/tmp/scenarios
 nsc=$(wc -l </tmp/scenarios)
 while [ $i -lt "$n" ]; do
@@ -23,16 +28,18 @@ while [ $i -lt "$n" ]; do
 	usleep $(((i * 373) % 1500 * 1000))
 	t0=$(date +%s)
 	if rmmod mmrace && insmod /mmrace.ko; then
-		[ $(($(date +%s) - t0)) -le 10 ] && ok=$((ok + 1))
+		dt=$(($(date +%s) - t0))
+		[ "$dt" -gt "$max" ] && max=$dt
+		[ "$dt" -le $limit ] && ok=$((ok + 1))
 	else
 		echo "mmrace-test: not ok unload_cycle_$i ($sc)"
 		insmod /mmrace.ko 2>/dev/null
 	fi
 done
 if [ "$ok" = "$n" ]; then
-	echo "mmrace-test: ok unload_mid_run ($n cycles)"
+	echo "mmrace-test: ok unload_mid_run ($n cycles, slowest rmmod+insmod ${max} s)"
 else
-	echo "mmrace-test: not ok unload_mid_run ($ok of $n cycles clean)"
+	echo "mmrace-test: not ok unload_mid_run ($ok of $n cycles within ${limit} s, slowest ${max} s)"
 fi
 if [ -w $K ]; then
 	# Twice: an object is reported only once it stayed unreferenced.
