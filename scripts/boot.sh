@@ -34,14 +34,34 @@ done
 # the HPET, an emulated device every clock read must go through.  The
 # TCG TSC derives from the host's clock: trust it, skip the check.
 quiet_host="no_timer_check tsc=reliable"
+# A silent guest gets an NMI through the monitor before it is killed:
+# unknown_nmi_panic turns it into a panic that prints every CPU's
+# backtrace (panic_print 0x40) and the trace
+# buffer (0x10), so "hung" comes with where it hung.  Not the held
+# locks (0x8): lockdep, walking them from NMI, splats about itself.
+mon=$(mktemp -u /tmp/mmrace-mon.XXXXXX)
+on_hang="unknown_nmi_panic panic_print=0x50"
 cmd=(qemu-system-x86_64 -accel "$accel" -smp "$smp" -m "$mem"
-	-display none -monitor none -no-reboot
+	-display none -monitor "unix:$mon,server=on,wait=off" -no-reboot
 	-serial "file:$logf" -kernel "$img" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 oops=panic ftrace_dump_on_oops=orig_cpu trace_buf_size=256K kunit.enable=1 $quiet_host $append")
+	-append "console=ttyS0 panic=-1 oops=panic ftrace_dump_on_oops=orig_cpu trace_buf_size=256K kunit.enable=1 $quiet_host $on_hang $append")
 [ "$accel" = tcg ] && cmd[2]=tcg,thread=multi
 printf '%q ' "${cmd[@]}" >"$logf.cmd"
 echo >>"$logf.cmd"
 : >"$logf"
+
+nmi() { # monitor socket: the HMP "nmi" command, standard library only
+	python3 - "$1" <<'PY' || true
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+time.sleep(0.5)
+s.sendall(b"nmi\n")
+time.sleep(0.5)
+s.close()
+PY
+}
 
 t0=$(date +%s)
 "${cmd[@]}" </dev/null >"$logf.qemu" 2>&1 &
@@ -59,10 +79,18 @@ while kill -0 "$pid" 2>/dev/null; do
 	fi
 	[ $((now - t0)) -ge "$max" ] && status=timeout
 	if [ "$status" != poweroff ]; then
+		echo "mmrace-host: guest $status: NMI to every CPU for backtraces" >>"$logf"
+		nmi "$mon"
+		# Up to 20 s for the panic report, while it still grows.
+		for _ in $(seq 20); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 1
+		done
 		kill "$pid" 2>/dev/null || true
 		break
 	fi
 done
 wait "$pid" 2>/dev/null || true
+rm -f "$mon"
 echo "status=$status wall_s=$(($(date +%s) - t0)) accel=$accel smp=$smp mem=$mem" >"$logf.status"
 [ "$status" = poweroff ] || echo "mmrace-host: guest $status (no console output for ${silence}s)" >>"$logf"

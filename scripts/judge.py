@@ -107,6 +107,9 @@ PATTERNS = [
     ("warning", r"(?P<h>WARNING: CPU: \d+ PID: \d+ at .*)"),
     ("warning", r"(?P<h>WARNING: [\w./-]+:\d+ at .*)"),
     ("panic", r"(?P<h>Kernel panic - not syncing: .*)"),
+    # The NMI scripts/boot.sh sends a silent guest (unknown_nmi_panic):
+    # everything after it is the panic's backtraces, part of this event.
+    ("hang", r"(?P<h>Uhhuh\. NMI received for unknown reason.*)"),
 ]
 _COMPILED = [(kind, re.compile(rx)) for kind, rx in PATTERNS]
 
@@ -277,6 +280,7 @@ def parse_events(lines):
     ev = None            # open event
     state = {}
     cut = None           # (line, time, [message lines]) after "cut here"
+    nmi = None           # the host's NMI: nothing after it is a new event
 
     def close():
         nonlocal ev, state
@@ -308,6 +312,9 @@ def parse_events(lines):
                 cut = (n, t, [])
             continue
         hit = classify(text)
+        if nmi is not None and hit:
+            nmi["end_line"] = n
+            continue
         if hit and ev is not None and not state.get("finished"):
             hit = None   # nested headline: part of the open report
         if hit and ev is not None and hit[0] == "panic" and events and \
@@ -324,6 +331,8 @@ def parse_events(lines):
                     kind, headline = payload[0], payload[1]
             ev = _new_event(kind, headline, n, t, scen)
             events.append(ev)
+            if kind == "hang":
+                nmi = ev
             state = {}
             if cut is not None:
                 msgs = [x for x in cut[2] if x.strip() != headline]

@@ -238,3 +238,19 @@ def test_cli_events_and_summary():
                          capture_output=True, text=True)
     assert bad.returncode == 1
     assert json.loads(bad.stdout)[0]["verdict"] == "ERROR"
+
+
+def test_host_nmi_is_one_hang_event_with_where_it_hung():
+    """boot.sh's NMI to a silent guest: the panic, the backtraces and the
+    lockdep report of the kernel's own NMI-time panic path all belong to
+    the hang, which names the CPU, the task and its RIP."""
+    events = judge.parse_events(load("host_nmi"))
+    assert len(events) == 1, events
+    ev = events[0]
+    assert ev["kind"] == "hang"
+    assert ev["headline"].startswith("Uhhuh. NMI received for unknown reason")
+    assert ev["scenario"] == "selftest/clean"
+    assert ev["task"] == "mmrace/selftest/58"
+    assert (ev["detail"] or "").startswith("RIP: 0010:")
+    rows = judge.verdicts(load("host_nmi"))
+    assert [r["verdict"] for r in rows] == ["FAIL"]
