@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/kthread.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
@@ -612,10 +613,16 @@ static void mmrace_cleanup(void)
 	}
 }
 
+/* Never 0 (xorshift's fixed point); seeded at load, once per CPU. */
+DEFINE_PER_CPU(u32, mmrace_rand_state) = 2463534242U;
+
 static int __init mmrace_init(void)
 {
 	unsigned int i, k;
 	int ret;
+
+	for_each_possible_cpu(i)
+		per_cpu(mmrace_rand_state, i) = get_random_u32() | 1;
 
 	pr_info("load: run=%s duration_ms=%u threads=%u cpus=%u\n", run,
 		duration_ms, threads, num_online_cpus());

@@ -37,29 +37,16 @@ struct mmrace_probe {
 static DEFINE_MUTEX(mmrace_inject_lock);
 static struct mmrace_probe mmrace_probes[MMRACE_MAX_PROBES];
 
-/*
- * A kprobe handler runs like an NMI: get_random_*() takes base_crng.lock
- * and lockdep rightly calls that inconsistent (mmrace's own fuzzing
- * found it).  A per-CPU xorshift needs no lock.
- */
-static DEFINE_PER_CPU(u32, mmrace_probe_seed) = 2463534242U;
-
-static u32 mmrace_probe_rand(void)
-{
-	u32 x = this_cpu_read(mmrace_probe_seed);
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	this_cpu_write(mmrace_probe_seed, x);
-	return x;
-}
-
 static int mmrace_probe_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct mmrace_probe *p = container_of(kp, struct mmrace_probe, kp);
 
-	if (mmrace_probe_rand() % 100 < p->percent) {
+	/*
+	 * A kprobe handler runs like an NMI: get_random_*() would take
+	 * base_crng.lock there, which lockdep rightly calls inconsistent
+	 * (mmrace's own fuzzing found it).
+	 */
+	if (mmrace_rand_below(100) < p->percent) {
 		atomic_long_inc(&p->hits);
 		udelay(p->delay_us);
 	}

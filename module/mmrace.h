@@ -173,6 +173,35 @@ u64 mmrace_stat_read(struct mmrace_run *r, unsigned int i);
 u64 mmrace_ops_read(struct mmrace_run *r, enum mmrace_ctx ctx);
 
 /*
+ * Randomness for the operations, from any context.  Not get_random_*():
+ * until the CRNG is ready (a TCG guest has no RDRAND and little entropy,
+ * and it never was in ours) every call takes base_crng.lock with IRQs
+ * off, one lock for every CPU and context, which serialises the very
+ * races mmrace provokes; on a loaded host it hung a pcp soak with both
+ * CPUs' irq_work spinning on it (the host's NMI showed where).  A
+ * per-CPU xorshift takes no lock: an interrupt landing between its load
+ * and its store, or a migration, only repeats a number.
+ */
+DECLARE_PER_CPU(u32, mmrace_rand_state);
+
+static inline u32 mmrace_rand(void)
+{
+	u32 x = raw_cpu_read(mmrace_rand_state);
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	raw_cpu_write(mmrace_rand_state, x);
+	return x;
+}
+
+/* Uniform in [0, n), as get_random_u32_below() (Lemire's multiply-shift). */
+static inline u32 mmrace_rand_below(u32 n)
+{
+	return (u32)(((u64)mmrace_rand() * n) >> 32);
+}
+
+/*
  * Every private lock gets a lockdep class named after what it models
  * ("mmrace_hugetlb_lock"), so that a splat names the lock that broke.
  * The key belongs to the run: each run starts with fresh lock classes,

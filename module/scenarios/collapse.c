@@ -37,7 +37,6 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 #include <linux/kthread.h>
-#include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -344,7 +343,7 @@ static void col_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 {
 	struct col *c = r->priv;
 	bool can_sleep = ctx == MMRACE_CTX_TASK || ctx == MMRACE_CTX_WQ;
-	unsigned long index = get_random_u32_below(c->size);
+	unsigned long index = mmrace_rand_below(c->size);
 	enum col_lookup found;
 	struct col_page *p;
 

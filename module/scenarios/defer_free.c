@@ -25,7 +25,6 @@
 #include <linux/mm.h>
 #include <linux/gfp.h>
 #include <linux/llist.h>
-#include <linux/random.h>
 #include <linux/delay.h>
 #include <linux/workqueue.h>
 #include <linux/sched/clock.h>
@@ -128,7 +127,7 @@ static bool df_move(struct df *df, struct page *page, enum df_state from,
 
 static void df_hold(struct df *df, struct page *page)
 {
-	unsigned int i, start = get_random_u32_below(df->nr);
+	unsigned int i, start = mmrace_rand_below(df->nr);
 
 	for (i = 0; i < df->nr; i++)
 		if (!cmpxchg(&df->held[(start + i) % df->nr], NULL, page))
@@ -138,7 +137,7 @@ static void df_hold(struct df *df, struct page *page)
 
 static struct page *df_unhold(struct df *df)
 {
-	unsigned int i, start = get_random_u32_below(df->nr);
+	unsigned int i, start = mmrace_rand_below(df->nr);
 	struct page *page;
 
 	for (i = 0; i < 4; i++) {
@@ -303,7 +302,7 @@ static void df_stall(struct df *df, struct xlist_node *n)
 	int cpu;
 
 	if ((!fixed && !df->pol->window_ns) ||
-	    get_random_u32_below(100) >= mmrace_knob(df->r, DF_K_STALL_PCT))
+	    mmrace_rand_below(100) >= mmrace_knob(df->r, DF_K_STALL_PCT))
 		return;
 	/* One stalled CPU at a time: the drain needs another one free. */
 	if (atomic_cmpxchg(&df->stalling, 0, 1))
@@ -407,7 +406,7 @@ static void df_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 	struct page *page;
 
 	/* Faults allocate in task context; frees come from everywhere. */
-	if (ctx == MMRACE_CTX_TASK && get_random_u32_below(2))
+	if (ctx == MMRACE_CTX_TASK && mmrace_rand_below(2))
 		df_alloc(df);
 	page = df_unhold(df);
 	if (page)

@@ -43,7 +43,6 @@
 #include <linux/gfp.h>
 #include <linux/vmalloc.h>
 #include <linux/rcupdate.h>
-#include <linux/random.h>
 #include <linux/delay.h>
 #include <linux/smp.h>
 #include <linux/sched.h>
@@ -301,8 +300,8 @@ static void hvo_put(struct hvo *h, struct hvo_desc *d)
  */
 static noinline void hvo_read(struct hvo *h)
 {
-	unsigned int pfn = get_random_u32_below(h->nr_descs);
-	bool walker = get_random_u32_below(2);
+	unsigned int pfn = mmrace_rand_below(h->nr_descs);
+	bool walker = mmrace_rand_below(2);
 	struct hvo_desc *d;
 
 	mmrace_stat_inc(h->r, HVO_S_READ);
@@ -399,7 +398,7 @@ static struct page *hvo_alloc_page(struct hvo *h)
 	/* The node being offlined has every free page isolated. */
 	if (h->pol->alloc == HVO_ALLOC_THISNODE)
 		goto fail;
-	if (h->fail_pct && get_random_u32_below(100) < h->fail_pct)
+	if (h->fail_pct && mmrace_rand_below(100) < h->fail_pct)
 		goto fail;
 	page = alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
 	if (page)
@@ -592,7 +591,7 @@ static void hvo_free_huge(struct hvo *h, unsigned int folio)
 /* One step of one folio's life, in task context (it sleeps). */
 static void hvo_step(struct hvo *h)
 {
-	unsigned int folio = get_random_u32_below(h->nr_folios);
+	unsigned int folio = mmrace_rand_below(h->nr_folios);
 	struct hvo_folio *f = &h->folios[folio];
 
 	if (test_and_set_bit_lock(0, &f->busy))
@@ -602,7 +601,7 @@ static void hvo_step(struct hvo *h)
 		hvo_alloc_fresh(h, folio);
 		break;
 	case HVO_POOL:
-		if (get_random_u32_below(2))
+		if (mmrace_rand_below(2))
 			hvo_pool_alloc(h, folio);
 		else
 			hvo_free_huge(h, folio);
@@ -659,7 +658,7 @@ static void hvo_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 	hvo_watchdog(h);
 	if (ctx == MMRACE_CTX_TASK) {
 		/* Half the task calls move a folio; remap needs IPIs, sleeps. */
-		if (get_random_u32_below(2))
+		if (mmrace_rand_below(2))
 			hvo_step(h);
 		n = mmrace_knob(r, HVO_K_READS);
 	}

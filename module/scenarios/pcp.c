@@ -40,7 +40,6 @@
 #include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/poison.h>
-#include <linux/random.h>
 #include <linux/interrupt.h>
 #include <linux/cpumask.h>
 #include <linux/sched/clock.h>
@@ -405,7 +404,7 @@ static struct page *pcp_alloc(struct pcp *p, struct pcp_zone *z, int mt)
 		 * many times as often.
 		 */
 		if (p->provoke && in_task() &&
-		    !get_random_u32_below(p->provoke)) {
+		    !mmrace_rand_below(p->provoke)) {
 			mmrace_stat_inc(p->r, PST_PROVOKED);
 			mmrace_raise_hardirq(p->r);
 		}
@@ -441,8 +440,8 @@ static struct page *pcp_alloc(struct pcp *p, struct pcp_zone *z, int mt)
 /* alloc_page() over the zonelist: any zone, any migratetype. */
 static struct page *pcp_alloc_any(struct pcp *p)
 {
-	unsigned int zi = get_random_u32_below(PCP_NR_ZONES);
-	int mt = get_random_u32_below(PCP_NR_MT);
+	unsigned int zi = mmrace_rand_below(PCP_NR_ZONES);
+	int mt = mmrace_rand_below(PCP_NR_MT);
 	unsigned int i;
 
 	for (i = 0; i < PCP_NR_ZONES * PCP_NR_MT; i++) {
@@ -619,7 +618,7 @@ static void pcp_free_list(struct pcp *p, struct list_head *list)
 
 static void pcp_hold(struct pcp *p, struct page *page)
 {
-	unsigned int i, start = get_random_u32_below(p->nr);
+	unsigned int i, start = mmrace_rand_below(p->nr);
 
 	for (i = 0; i < p->nr; i++) {
 		if (!cmpxchg(&p->held[(start + i) % p->nr], NULL, page)) {
@@ -632,7 +631,7 @@ static void pcp_hold(struct pcp *p, struct page *page)
 
 static struct page *pcp_unhold(struct pcp *p)
 {
-	unsigned int i, start = get_random_u32_below(p->nr);
+	unsigned int i, start = mmrace_rand_below(p->nr);
 	struct page *page;
 
 	for (i = 0; i < 8; i++) {
@@ -667,7 +666,7 @@ static void pcp_free_held(struct pcp *p)
 /* release_pages(): gather held pages on a temporary list, free it. */
 static void pcp_release_pages(struct pcp *p)
 {
-	unsigned int i, n = 1 + get_random_u32_below(p->list_max);
+	unsigned int i, n = 1 + mmrace_rand_below(p->list_max);
 	LIST_HEAD(list);
 
 	for (i = 0; i < n; i++) {
@@ -799,17 +798,17 @@ static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 	}
 	switch (ctx) {
 	case MMRACE_CTX_TASK:
-		roll = get_random_u32_below(16);
+		roll = mmrace_rand_below(16);
 		if (roll < 6)
 			pcp_pair(p);
 		else if (roll < 10)
-			pcp_alloc_hold(p, 1 + get_random_u32_below(4));
+			pcp_alloc_hold(p, 1 + mmrace_rand_below(4));
 		else if (roll < 12)
 			pcp_free_held(p);
 		else
 			pcp_release_pages(p);
-		if (!get_random_u32_below(64))
-			pcp_isolate(p, &p->zone[get_random_u32_below(PCP_NR_ZONES)]);
+		if (!mmrace_rand_below(64))
+			pcp_isolate(p, &p->zone[mmrace_rand_below(PCP_NR_ZONES)]);
 		break;
 	case MMRACE_CTX_SOFTIRQ:
 	case MMRACE_CTX_HRTIMER:
@@ -832,7 +831,7 @@ static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 			cpu = cpumask_first(cpu_online_mask);
 		if (cpu < MMRACE_MAX_CPUS)
 			pcp_drain_cpu(p, cpu);
-		pcp_isolate(p, &p->zone[get_random_u32_below(PCP_NR_ZONES)]);
+		pcp_isolate(p, &p->zone[mmrace_rand_below(PCP_NR_ZONES)]);
 		break;
 	default:
 		break;
