@@ -400,13 +400,24 @@ int mmrace_slot_start(struct mmrace_slot *s)
 	return 0;
 }
 
-void mmrace_slot_stop(struct mmrace_slot *s)
+/*
+ * Ask the slot's run to stop and wait until it has reported.  With
+ * @killable (a user's "echo 0 > run") the wait sleeps killable: on a
+ * loaded host a teardown's grace periods and TLB flush IPIs took longer
+ * than the hung-task threshold, which then blamed the writer (the
+ * detector leaves killable sleeps alone), and a killed writer only gives
+ * up the wait: the run stops all the same.
+ */
+int mmrace_slot_stop(struct mmrace_slot *s, bool killable)
 {
 	lockdep_assert_held(&s->lock);
 	if (!s->run)
-		return;
+		return 0;
 	complete(&s->run->stop_req);
+	if (killable)
+		return wait_for_completion_killable(&s->run->done);
 	wait_for_completion(&s->run->done);
+	return 0;
 }
 
 static struct mmrace_slot *mmrace_find(const char *name, size_t len)
@@ -594,7 +605,7 @@ static void mmrace_cleanup(void)
 			struct mmrace_slot *s = &mmrace_slots[i];
 
 			mutex_lock(&s->lock);
-			mmrace_slot_stop(s);
+			mmrace_slot_stop(s, false);
 			mutex_unlock(&s->lock);
 		}
 	}

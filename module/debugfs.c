@@ -225,7 +225,7 @@ static ssize_t mmrace_run_write(struct file *f, const char __user *ubuf,
 	if (start)
 		ret = mmrace_slot_start(s);
 	else
-		mmrace_slot_stop(s);
+		ret = mmrace_slot_stop(s, true);
 	mutex_unlock(&s->lock);
 	if (ret == -EBUSY)
 		pr_warn("%s/run: already running\n", s->sc->name);

@@ -66,6 +66,9 @@ PY
 t0=$(date +%s)
 "${cmd[@]}" </dev/null >"$logf.qemu" 2>&1 &
 pid=$!
+# Killed or interrupted, take the guest and its monitor socket along.
+trap 'kill "$pid" 2>/dev/null || true; rm -f "$mon"' EXIT
+trap 'exit 143' TERM INT
 last_size=-1 last_change=$t0 status=poweroff
 while kill -0 "$pid" 2>/dev/null; do
 	sleep 1

@@ -126,6 +126,9 @@ log "plan: $(wc -l <"$res/plan.txt") runs in $nboots boots, $jobs at a time"
 
 printf '%s\n' "${params[@]}" >"$res/params"
 running=0
+# Interrupted, stop the boots in flight (boot.sh then kills its guest).
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+trap 'exit 143' TERM INT
 for name in $(cut -f1 "$res/plan.txt" | uniq); do
 	awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$res/plan.txt" >"$res/plan.$name"
 	append=$(awk -F'\t' -v n="$name" '$1 == n { print $3; exit }' "$res/plan.txt")
