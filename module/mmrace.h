@@ -174,8 +174,8 @@ u64 mmrace_ops_read(struct mmrace_run *r, enum mmrace_ctx ctx);
 
 /*
  * Randomness for the operations, from any context.  Not get_random_*():
- * until the CRNG is ready (a TCG guest has no RDRAND and little entropy,
- * and it never was in ours) every call takes base_crng.lock with IRQs
+ * until the CRNG is ready (a TCG guest has no RDRAND and little entropy;
+ * in ours it never became ready) every call takes base_crng.lock with IRQs
  * off, one lock for every CPU and context, which serialises the very
  * races mmrace provokes; on a loaded host it hung a pcp soak with both
  * CPUs' irq_work spinning on it (the host's NMI showed where).  A

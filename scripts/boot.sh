@@ -36,9 +36,9 @@ done
 quiet_host="no_timer_check tsc=reliable"
 # A silent guest gets an NMI through the monitor before it is killed:
 # unknown_nmi_panic turns it into a panic that prints every CPU's
-# backtrace (panic_print 0x40) and the trace
-# buffer (0x10), so "hung" comes with where it hung.  Not the held
-# locks (0x8): lockdep, walking them from NMI, splats about itself.
+# backtrace (panic_print 0x40) and the trace buffer (0x10), so "hung"
+# comes with where it hung.  Not the held locks (0x8): lockdep, walking
+# them from NMI, splats about itself.
 mon=$(mktemp -u /tmp/mmrace-mon.XXXXXX)
 on_hang="unknown_nmi_panic panic_print=0x50"
 cmd=(qemu-system-x86_64 -accel "$accel" -smp "$smp" -m "$mem"
@@ -84,7 +84,7 @@ while kill -0 "$pid" 2>/dev/null; do
 	if [ "$status" != poweroff ]; then
 		echo "mmrace-host: guest $status: NMI to every CPU for backtraces" >>"$logf"
 		nmi "$mon"
-		# Up to 20 s for the panic report, while it still grows.
+		# Up to 20 s for the panic report: QEMU exits when it reboots.
 		for _ in $(seq 20); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 1
