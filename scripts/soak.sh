@@ -5,8 +5,8 @@
 # Each variant boots alone: lockdep and the other one-shot detectors
 # switch themselves off after a report, and a report 25 minutes into a
 # shared boot would leave the variants after it unwatched.  The soak is
-# wall-clock bound, so -j N guests at a time divide its length by N (13
-# variants at -j 13: 31 min), at the price of fewer ops per variant.
+# wall-clock bound, so -j N guests at a time divide its length by N (the
+# 13 variants at -j 7: 62 min here), at the price of fewer ops each.
 # usage: soak.sh [--minutes M] [-j N] [--only REGEX] [--results DIR]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
