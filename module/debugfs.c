@@ -323,7 +323,7 @@ static int mmrace_status_show(struct seq_file *m, void *v)
 	unsigned int i;
 
 	seq_printf(m, "runner: %s\n", mmrace_runner_state());
-	/* No slot lock: a torn read of a state name is harmless here. */
+	/* No slot lock, which a stop holds while it waits: see mmrace_slot_running(). */
 	for (i = 0; i < mmrace_nr_scenarios; i++)
 		seq_printf(m, "%s: %s\n", mmrace_scenarios[i]->name,
 			   mmrace_slot_running(&mmrace_slots[i]) ? "running" : "idle");

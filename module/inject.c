@@ -80,12 +80,18 @@ static int mmrace_probe_add(char *spec)
 	off = strchr(sym, '+');
 	if (off) {
 		*off++ = '\0';
-		if (kstrtouint(off, 0, &offset))
+		if (kstrtouint(off, 0, &offset)) {
+			pr_warn("inject: offset '%*pE' is not a number\n",
+				(int)strlen(off), off);
 			return -EINVAL;
+		}
 	}
 	for (i = 0; i < MMRACE_MAX_PROBES; i++) {
-		if (mmrace_probes[i].active && !strcmp(mmrace_probes[i].sym, sym))
+		if (mmrace_probes[i].active && !strcmp(mmrace_probes[i].sym, sym)) {
+			pr_warn("inject: %s already probed; '-%s' removes it\n",
+				sym, sym);
 			return -EEXIST;
+		}
 		if (!mmrace_probes[i].active && !p)
 			p = &mmrace_probes[i];
 	}

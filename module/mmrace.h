@@ -15,6 +15,7 @@
 #include <linux/types.h>
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/hrtimer.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
@@ -128,6 +129,12 @@ struct mmrace_run {
 	atomic64_t max[MMRACE_MAX_STATS];
 
 	bool stopping;			/* READ_ONCE() in every loop */
+	/*
+	 * Sets @stopping at the end of duration_ms from hardirq: when every
+	 * CPU spins on what a bug variant broke (collapse/freeze), the
+	 * control thread cannot run to say so, but interrupts still do.
+	 */
+	struct hrtimer deadline;
 	struct completion stop_req;
 	struct completion done;
 	struct task_struct *ctl;
@@ -136,10 +143,14 @@ struct mmrace_run {
 	int result;			/* 0 ok, -EIO invariant, <0 setup */
 	const char *skip;		/* non-NULL: SKIP with this reason */
 	unsigned int ktap_nr;
+	/* What a bug variant's detector leaves behind, sampled at BEGIN. */
+	bool debug_locks0, taint_warn0, taint_softlockup0;
 	struct lock_class_key lock_keys[MMRACE_MAX_LOCKS];
 	unsigned int nr_lock_keys;
 
 	void *priv;			/* the scenario's own state */
+	/* Freed after a grace period: "run" and "status" read it unlocked. */
+	struct rcu_head rcu;
 };
 
 static inline u64 mmrace_knob(const struct mmrace_run *r, unsigned int i)
