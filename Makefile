@@ -9,7 +9,7 @@ KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
 JOBS ?= 2
 KERNEL ?= debug
 
-.PHONY: all modules clean kernel run check bench soak install
+.PHONY: all modules clean kernel run check bench soak install dkms-add
 
 all modules:
 	@test -n "$(KDIR)" || { echo "mmrace: no KDIR: run 'make kernel' or set KDIR=" >&2; exit 1; }
@@ -36,3 +36,9 @@ bench:
 # JOBS variants at a time (a boot each).
 soak:
 	bash scripts/soak.sh --minutes $(or $(SOAK_MIN),30) -j $(JOBS)
+
+# DKMS: the sources only into /usr/src/mmrace-VERSION, then dkms add.
+VERSION := $(shell cat VERSION)
+dkms-add:
+	bash scripts/dkms-src.sh /usr/src/mmrace-$(VERSION)
+	dkms add -m mmrace -v $(VERSION)

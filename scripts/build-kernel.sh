@@ -17,12 +17,15 @@ if [ -f "$KDIR/.mmrace-done" ]; then
 fi
 
 [ -f "$TARBALL" ] || die "$TARBALL missing (apt-get install linux-source-6.12)"
-if [ ! -f "$SRC/.mmrace-extracted" ]; then
-	log "kernel: extracting $TARBALL"
+# The directory's name keeps only the upstream version; the stamp holds
+# the whole package version, so a Debian point release re-extracts.
+pkg=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
+if [ "$(cat "$SRC/.mmrace-extracted" 2>/dev/null)" != "$pkg" ]; then
+	log "kernel: extracting $TARBALL ($pkg)"
 	rm -rf "$SRC"
 	mkdir -p "$SRC"
 	tar -xf "$TARBALL" -C "$SRC" --strip-components=1
-	touch "$SRC/.mmrace-extracted"
+	echo "$pkg" >"$SRC/.mmrace-extracted"
 fi
 
 mkdir -p "$KDIR"
