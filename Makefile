@@ -6,7 +6,8 @@ MMRACE_CACHE ?= $(HOME)/.cache/mmrace
 KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
 		echo /lib/modules/$$(uname -r)/build; \
 	else bash scripts/kdir.sh; fi)
-JOBS ?= 2
+# Guests at a time: one per host core (measured here: 2 on 2 cores).
+JOBS ?= $(shell nproc)
 KERNEL ?= debug
 
 .PHONY: all modules clean kernel run check bench soak install dkms-add

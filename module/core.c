@@ -28,8 +28,9 @@
 #include "trace.h"
 
 /*
- * The one table a new scenario is added to, as lkdtm lists its
- * categories: its object goes to Kbuild, its name to mmrace.h.
+ * The table a new scenario is added to, as lkdtm lists its categories:
+ * its name here, its declaration in mmrace.h; Kbuild builds every file
+ * of scenarios/.  The order is the order of run=all.
  */
 const struct mmrace_scenario *const mmrace_scenarios[] = {
 	&mmrace_selftest,

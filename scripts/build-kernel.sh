@@ -5,7 +5,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-JOBS=${JOBS:-$(($(nproc) + 1))}
+# KERNEL_JOBS, not JOBS: "make run JOBS=N" (guests at a time) reaches here too.
+JOBS=${KERNEL_JOBS:-$(($(nproc) + 1))}
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 KDIR=$(debug_kdir)
 SRC=$MMRACE_CACHE/src/$(basename "$KDIR" | cut -d_ -f1-2)
