@@ -13,6 +13,12 @@ mmrace's module brackets every provocation with markers (pr_fmt "mmrace: "):
     mmrace: BEGIN <scenario>/<variant> expect=<expectation>
     mmrace: END <scenario>/<variant> result=ok
     mmrace: INVARIANT <scenario>/<variant>: <text>
+    mmrace: # <scenario>/<variant> knobs: name=value name=value ...
+
+The knobs line (right after BEGIN; absent from older logs) records every
+knob of the run, so a verdict can be reproduced.  scripts/boot.sh appends
+``mmrace-host: guest hung ...`` (or ``timeout``) to the log of a guest that
+went silent: that is a ``hang`` event of the run in progress.
 
 An event is attributed to the scenario whose BEGIN came last and has not yet
 ENDed.  The expectation grammar is ``clean`` or alternatives joined with
@@ -174,6 +180,45 @@ def classify(text):
 
 _BEGIN = re.compile(r"mmrace: BEGIN (?P<id>\S+) expect=(?P<expect>.*)$")
 _END = re.compile(r"mmrace: END (?P<id>\S+) result=(?P<result>\S+)")
+# Indentation after "mmrace:" is allowed because the stats lines beside it
+# are printed indented ("mmrace:     # pcp/v1 run_ms: 3227").
+_KNOBS = re.compile(r"mmrace:\s+#\s+(?P<id>\S+) knobs:(?P<knobs>(?:\s.*)?)$")
+# A value may be empty: "contexts=" when no context is selected.
+_KNOB = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>\S*)$")
+# Written by scripts/boot.sh, not the guest: it has no timestamp and is not
+# output of the run (see the file's docstring).
+_HOST_HANG = re.compile(r"mmrace-host: guest (?:hung|timeout)\b.*")
+_HOST = re.compile(r"^mmrace-host: ")
+
+
+def parse_knobs(text):
+    """Return (id, {name: value}) for a knobs line, else None.
+
+    Values that are decimal integers become ints; anything else (e.g.
+    ``contexts=task,softirq``, or ``contexts=`` for none) stays a string.  Tokens that are not
+    ``name=value`` are skipped rather than failing the whole line: the
+    record is informative, the verdict does not depend on it.
+    """
+    m = _KNOBS.search(text)
+    if not m:
+        return None
+    knobs = {}
+    for tok in m.group("knobs").split():
+        k = _KNOB.match(tok)
+        if not k:
+            continue
+        val = k.group("value")
+        knobs[k.group("name")] = int(val) if re.fullmatch(r"-?\d+", val) else val
+    return m.group("id"), knobs
+
+
+def _is_run_output(text):
+    """Does a line after BEGIN show that the run itself did something?
+
+    The host's hang notice and the knobs record printed with BEGIN do not:
+    a run that printed only those hung without a word (verdict ``hang``).
+    """
+    return bool(text.strip()) and not _HOST.match(text) and not _KNOBS.search(text)
 
 
 def parse_markers(lines):
@@ -181,8 +226,9 @@ def parse_markers(lines):
 
     Keys: id, expect, begin_line, begin_time, end_line, end_time, result,
     last_line (last line number inside the scenario's window, i.e. before the
-    next BEGIN), output_after_begin (any non-blank line after BEGIN).
-    A re-run of the same id gets its own row.
+    next BEGIN), output_after_begin (any line of the guest after BEGIN other
+    than the knobs record), knobs (dict from the knobs line, None if the log
+    has none).  A re-run of the same id gets its own row.
     """
     rows = []
     open_row = None
@@ -194,13 +240,17 @@ def parse_markers(lines):
                 "id": m.group("id"), "expect": m.group("expect").strip(),
                 "begin_line": n, "begin_time": t, "end_line": None,
                 "end_time": None, "result": None, "last_line": n,
-                "output_after_begin": False,
+                "output_after_begin": False, "knobs": None,
             }
             rows.append(open_row)
             continue
+        k = parse_knobs(text)
+        if k and open_row is not None and k[0] == open_row["id"]:
+            open_row["knobs"] = k[1]
         if rows and text.strip():
-            rows[-1]["output_after_begin"] = True
             rows[-1]["last_line"] = n
+            if _is_run_output(text):
+                rows[-1]["output_after_begin"] = True
         m = _END.search(text)
         if m and open_row is not None and m.group("id") == open_row["id"]:
             open_row.update(end_line=n, end_time=t, result=m.group("result"))
@@ -274,6 +324,11 @@ def parse_events(lines):
     ``---[ end trace`` was printed) are folded into it, so an Oops inside a
     lockdep report, or the WARNING wrapping a list_del corruption, do not
     count twice.  A panic shortly after a report is folded into that report.
+
+    A guest hang is one ``hang`` event, opened by whichever comes first of
+    the kernel's report of the host's NMI and boot.sh's ``mmrace-host:``
+    line; everything after it (backtraces, the other host line) is part of
+    it.
     """
     events = []
     scen = None          # (id, begin_time) of the open BEGIN
@@ -302,6 +357,17 @@ def parse_events(lines):
             cut = None
             if scen and scen[0] == m.group("id"):
                 scen = None
+            continue
+        if _HOST.match(text):
+            # The host's word ends whatever the guest was printing: the guest
+            # is being killed.  Only the first hang notice opens an event.
+            if nmi is not None:
+                nmi["end_line"] = n
+            elif _HOST_HANG.match(text):
+                close()
+                cut = None
+                ev = nmi = _new_event("hang", text.strip(), n, t, scen)
+                events.append(ev)
             continue
         if ev is not None and t is not None and ev.get("_last_t") is not None \
                 and t - ev["_last_t"] > _STALE_SECONDS and not state.get("trace_open"):
@@ -433,6 +499,7 @@ def _row(mk, evs):
         "t_detect": shown["t_since_begin"] if shown else None,
         "verdict": verdict, "events": len(evs), "result": mk["result"],
         "begin_line": mk["begin_line"], "end_line": mk["end_line"],
+        "knobs": mk["knobs"],
     }
 
 
@@ -441,21 +508,24 @@ def verdicts(lines):
 
     Verdicts: PASS; FAIL (clean run had events or result!=ok, or a bug was
     expected and nothing fired); ERROR (clean run never ENDed, or only other
-    detectors fired); hang (nothing at all was printed after BEGIN).  A log
-    with no BEGIN marker yields a single row with id None: ``hang`` if the
-    log is empty, else ``ERROR``.
+    detectors fired); hang (the guest printed nothing after BEGIN but the
+    knobs record; boot.sh's notice does not count either).  A log with no
+    BEGIN marker yields a single row with id None: ``hang`` if the guest
+    printed nothing at all, else ``ERROR``.
     """
     lines = list(lines)
     markers = parse_markers(lines)
     events = parse_events(lines)
     if not markers:
-        empty = not any(split_line(x)[1].strip() for x in lines)
+        # boot.sh's own lines do not count: the guest printed nothing.
+        empty = not any(_is_run_output(split_line(x)[1]) for x in lines)
         first = events[0] if events else None
         return [{
             "id": None, "expect": None,
             "observed": "%s:%s" % (first["kind"], first["headline"]) if first else None,
             "t_detect": None, "verdict": "hang" if empty else "ERROR",
             "events": len(events), "result": None, "begin_line": None, "end_line": None,
+            "knobs": None,
         }]
     rows = []
     for mk in markers:
@@ -504,7 +574,12 @@ def main(argv=None):
     ap.add_argument("--json", action="store_true",
                     help="machine-readable output (with --summary: a JSON list)")
     args = ap.parse_args(argv)
-    lines = _read(args.log)
+    try:
+        lines = _read(args.log)
+    except OSError as e:
+        # A wrong path is a usage error, not a crash: say which and why.
+        print("judge.py: cannot read %s: %s" % (args.log, e.strerror or e), file=sys.stderr)
+        return 2
     if not args.summary:
         for e in parse_events(lines):
             print(json.dumps(e, sort_keys=False))

@@ -8,10 +8,12 @@ judges it with judge.py, and writes beside them:
   results.ktap   one KTAP test per scenario/variant (kunit.py parse reads it)
   results.json   KCIDB-shaped tests: id, status, duration, figures with
                  units, a log excerpt of at most 16 KiB per failure, and
-                 what makes the run reproducible
+                 what makes the run reproducible (misc.knobs: the run's
+                 knob values from its knobs line, null in older logs)
   summary.txt    the table printed on stdout
-Exit status 1 when any row is FAIL or ERROR.  Re-running it on an old
-results directory re-judges it offline.
+Exit status 1 when any row is FAIL or ERROR, 2 when RESULTS_DIR cannot be
+read or its outputs written.  Re-running it on an old results directory
+re-judges it offline.
 """
 import argparse
 import json
@@ -108,12 +110,38 @@ def stats_of(lines, row):
     return figs
 
 
+def cap(text, tail=False):
+    """``text`` cut to at most EXCERPT_MAX bytes of UTF-8.
+
+    KCIDB limits the excerpt in bytes, and a console log decoded with
+    errors="replace" has 3-byte U+FFFD characters, so counting characters
+    could overshoot.  A character split by the cut is dropped.  ``tail``
+    keeps the end instead of the start (the last words of a dead guest).
+    """
+    raw = text.encode("utf-8")
+    if len(raw) <= EXCERPT_MAX:
+        return text
+    raw = raw[-EXCERPT_MAX:] if tail else raw[:EXCERPT_MAX]
+    return raw.decode("utf-8", errors="ignore")
+
+
 def excerpt(lines, row, first_line=None):
     """At most 16 KiB of console around the failure."""
     lo = max(1, (first_line or row.get("begin_line") or 1) - 5)
     hi = row.get("end_line") or min(len(lines), lo + 300)
-    text = "\n".join(lines[lo - 1:hi])
-    return text[:EXCERPT_MAX]
+    return cap("\n".join(lines[lo - 1:hi]))
+
+
+def skip_reason(row, need):
+    """Why a run of a kernel lacking its detector is SKIP, or None.
+
+    Only a quiet FAIL is: the run ENDed and nothing fired, which is what
+    that kernel can be expected to do.  An ERROR (another detector fired)
+    or a hang is a real problem whatever the kernel, and stays ERROR.
+    """
+    if need and row["verdict"] == "FAIL" and row["end_line"] is not None:
+        return "%s not set in this kernel" % need
+    return None
 
 
 def judge_boot(bootdir, config):
@@ -140,8 +168,8 @@ def judge_boot(bootdir, config):
         if row is None:
             res.update(expect=None, verdict="ERROR", observed="did not run",
                        headline="guest %s before this run began" % res["boot_status"],
-                       t_detect=None, figures={},
-                       excerpt="\n".join(lines[-80:])[-EXCERPT_MAX:])
+                       t_detect=None, figures={}, knobs=None,
+                       excerpt=cap("\n".join(lines[-80:]), tail=True))
             out.append(res)
             continue
         figs = stats_of(lines, row)
@@ -149,16 +177,17 @@ def judge_boot(bootdir, config):
                       and row["begin_line"] < e["line"]), None)
         verdict, observed = row["verdict"], row["observed"]
         headline = observed.split(":", 1)[1] if observed else ""
-        need = missing_detector(row["expect"], config)
+        why = skip_reason(row, missing_detector(row["expect"], config))
         if ident in skips:
             verdict, headline = "SKIP", skips[ident]
-        elif need and verdict != "PASS":
-            verdict, headline = "SKIP", "%s not set in this kernel" % need
+        elif why:
+            verdict, headline = "SKIP", why
         elif verdict == "hang":
             verdict, headline = "ERROR", "guest hung after BEGIN (boot %s)" % res["boot_status"]
         res.update(expect=row["expect"], verdict=verdict,
                    observed=(observed.split(":", 1)[0] if observed else "clean"),
                    headline=headline, t_detect=row["t_detect"], figures=figs,
+                   knobs=row.get("knobs"),
                    excerpt=excerpt(lines, row, first and first["line"])
                    if verdict in ("FAIL", "ERROR") else "")
         out.append(res)
@@ -208,8 +237,8 @@ def guest_tests(lines, script, bootdir, status):
                         "verdict": verdict,
                         "headline": (m.groupdict().get("rest") or m.groupdict().get("dir")
                                      or "").strip(" ()"),
-                        "t_detect": None, "figures": {},
-                        "excerpt": "" if verdict != "FAIL" else text})
+                        "t_detect": None, "figures": {}, "knobs": None,
+                        "excerpt": "" if verdict != "FAIL" else cap(text)})
     # Whatever the script did, the kernel must not have complained.
     evs = [e for e in judge.parse_events(lines) if window(lines, script, e["line"])]
     if out:
@@ -218,14 +247,15 @@ def guest_tests(lines, script, bootdir, status):
                     "expect": "clean", "observed": evs[0]["kind"] if evs else "clean",
                     "verdict": "FAIL" if evs else "PASS",
                     "headline": evs[0]["headline"] if evs else "",
-                    "t_detect": None, "figures": {},
+                    "t_detect": None, "figures": {}, "knobs": None,
                     "excerpt": excerpt(lines, {"begin_line": evs[0]["line"]}) if evs else ""})
     if not out:
         out.append({"id": "guest/%s" % script, "boot": os.path.basename(bootdir),
                     "boot_status": status.get("status", "unknown"), "boot_wall_s": 0,
                     "expect": "ok", "observed": "nothing", "verdict": "ERROR",
                     "headline": "the test script printed no result", "t_detect": None,
-                    "figures": {}, "excerpt": "\n".join(lines[-60:])[-EXCERPT_MAX:]})
+                    "figures": {}, "knobs": None,
+                    "excerpt": cap("\n".join(lines[-60:]), tail=True)})
     return out
 
 
@@ -298,11 +328,11 @@ def kcidb(results, meta, resdir):
                 "expect": r["expect"], "observed": r["observed"],
                 "headline": r["headline"], "t_detect_s": r["t_detect"],
                 "boot": r["boot"], "boot_status": r["boot_status"],
-                "figures": figs,
+                "figures": figs, "knobs": r.get("knobs"),
             },
         }
         if r["excerpt"]:
-            t["log_excerpt"] = r["excerpt"][:EXCERPT_MAX]
+            t["log_excerpt"] = cap(r["excerpt"])
         tests.append(t)
     boots = {}
     for r in results:
@@ -317,30 +347,57 @@ def kcidb(results, meta, resdir):
     }
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results")
-    ap.add_argument("--quiet", action="store_true")
-    a = ap.parse_args(argv)
-    meta = read_kv(os.path.join(a.results, "meta.env"))
-    config = read_config(os.path.join(a.results, "kernel.config"))
-    bootroot = os.path.join(a.results, "boots")
+def collect(resdir):
+    """Judge every boot of a results directory: (results, meta), sorted.
+
+    Raises OSError if ``resdir`` itself cannot be listed; a missing file
+    inside it is tolerated (a boot that died leaves some out).
+    """
+    os.listdir(resdir)   # fail here, not with an empty table, on a bad path
+    meta = read_kv(os.path.join(resdir, "meta.env"))
+    config = read_config(os.path.join(resdir, "kernel.config"))
+    bootroot = os.path.join(resdir, "boots")
     results = []
     for name in sorted(os.listdir(bootroot)) if os.path.isdir(bootroot) else []:
         if os.path.exists(os.path.join(bootroot, name, "plan")):
             results.extend(judge_boot(os.path.join(bootroot, name), config))
     order = {}
-    for i, line in enumerate(read_lines(os.path.join(a.results, "scenarios.txt"))):
+    for i, line in enumerate(read_lines(os.path.join(resdir, "scenarios.txt"))):
         if line.strip():
             order[line.split()[0]] = i
     results.sort(key=lambda r: (order.get(r["id"], 1 << 30), r["boot"]))
+    return results, meta
+
+
+def write_outputs(resdir, results, meta):
+    """Write summary.txt, results.ktap and results.json; return the table."""
     text = table(results)
-    with open(os.path.join(a.results, "summary.txt"), "w", encoding="utf-8") as f:
+    with open(os.path.join(resdir, "summary.txt"), "w", encoding="utf-8") as f:
         f.write(text + "\n")
-    with open(os.path.join(a.results, "results.ktap"), "w", encoding="utf-8") as f:
+    with open(os.path.join(resdir, "results.ktap"), "w", encoding="utf-8") as f:
         f.write(ktap(results))
-    with open(os.path.join(a.results, "results.json"), "w", encoding="utf-8") as f:
-        json.dump(kcidb(results, meta, a.results), f, indent=1)
+    with open(os.path.join(resdir, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(kcidb(results, meta, resdir), f, indent=1)
+    return text
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results")
+    ap.add_argument("--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    # A wrong path is a usage error, not a crash: say which and why.
+    try:
+        results, meta = collect(a.results)
+    except OSError as e:
+        print("report.py: cannot read %s: %s" % (a.results, e.strerror or e), file=sys.stderr)
+        return 2
+    try:
+        text = write_outputs(a.results, results, meta)
+    except OSError as e:
+        print("report.py: cannot write %s: %s" % (e.filename or a.results, e.strerror or e),
+              file=sys.stderr)
+        return 2
     if not a.quiet:
         print(text)
         print("results: %s" % os.path.abspath(a.results))

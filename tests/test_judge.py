@@ -1,7 +1,8 @@
-"""Tests for scripts/judge.py over real console logs of the 6.12 debug kernel.
+"""Tests for scripts/judge.py over real console logs.
 
 The fixtures in tests/fixtures/console/ are whole serial-console captures of
-TCG boots (see the README there for how each was provoked).
+TCG boots, of the 6.12 debug kernel except stock_list_del (Debian's 6.1);
+the README there says how each was provoked.
 """
 
 import json
@@ -254,3 +255,109 @@ def test_host_nmi_is_one_hang_event_with_where_it_hung():
     assert (ev["detail"] or "").startswith("RIP: 0010:")
     rows = judge.verdicts(load("host_nmi"))
     assert [r["verdict"] for r in rows] == ["FAIL"]
+
+
+# The line scripts/boot.sh writes when it gives up on a silent guest, as it
+# appears at the end of the real host_nmi.log.
+def host_hang_line():
+    return next(x for x in load("host_nmi") if x.startswith("mmrace-host: guest hung"))
+
+
+def test_host_hang_line_is_a_hang_event_of_the_running_variant():
+    """A guest that hung without a word (hang.log: BEGIN, then silence) gets
+    boot.sh's line appended: that is the hang event, not only a verdict."""
+    lines = load("hang") + [host_hang_line()]
+    events = judge.parse_events(lines)
+    assert len(events) == 1, events
+    ev = events[0]
+    assert ev["kind"] == "hang"
+    assert ev["headline"].startswith("mmrace-host: guest hung")
+    assert ev["scenario"] == "selftest/hang"
+    assert ev["line"] == len(lines)
+    # boot.sh's line is not output of the run: still "nothing after BEGIN".
+    rows = judge.verdicts(lines)
+    assert [(r["verdict"], r["events"]) for r in rows] == [("hang", 1)]
+    assert rows[0]["observed"].startswith("hang:mmrace-host: guest hung")
+
+
+def test_host_hang_line_after_end_is_unattributed():
+    lines = load("clean") + [host_hang_line()]
+    events = judge.parse_events(lines)
+    assert [(e["kind"], e["scenario"]) for e in events] == [("hang", None)]
+    assert [r["verdict"] for r in judge.verdicts(lines)] == ["PASS"]
+
+
+def test_host_line_and_nmi_report_are_one_hang_event():
+    """host_nmi.log ends with boot.sh's line after the NMI report; the
+    current boot.sh also announces the NMI before sending it.  Either way
+    there is one hang event, and it has the NMI report's CPU, task and RIP."""
+    lines = load("host_nmi")
+    nmi_at = next(i for i, x in enumerate(lines) if "Uhhuh. NMI" in x)
+    announced = lines[:nmi_at] + [
+        "mmrace-host: guest hung: NMI to every CPU for backtraces"] + lines[nmi_at:]
+    for log in (lines, announced):
+        events = judge.parse_events(log)
+        assert len(events) == 1, events
+        ev = events[0]
+        assert ev["kind"] == "hang" and ev["scenario"] == "selftest/clean"
+        assert ev["task"] == "mmrace/selftest/58" and ev["cpu"] == 0
+        assert (ev["detail"] or "").startswith("RIP: 0010:")
+        # ... up to boot.sh's last word.
+        assert log[ev["end_line"] - 1].startswith("mmrace-host: guest hung (no console")
+        assert [r["verdict"] for r in judge.verdicts(log)] == ["FAIL"]
+
+
+def test_cli_prints_the_host_hang_event(tmp_path):
+    log = tmp_path / "console.log"
+    log.write_text("\n".join(load("hang") + [host_hang_line(), ""]))
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "judge.py"), str(log)],
+                         capture_output=True, text=True, check=True).stdout
+    recs = [json.loads(x) for x in out.splitlines()]
+    assert [(r["kind"], r["scenario"]) for r in recs] == [("hang", "selftest/hang")]
+
+
+@pytest.mark.parametrize("args", [["/nonexistent/console.log"], ["--summary", "/"]])
+def test_cli_unreadable_path_is_a_usage_error(args):
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "judge.py")] + args,
+                       capture_output=True, text=True)
+    assert p.returncode == 2
+    assert p.stderr.startswith("judge.py: cannot read %s: " % args[-1])
+    assert "Traceback" not in p.stderr and p.stdout == ""
+
+
+def test_logs_without_knobs_line_are_tolerated():
+    # No real log has the module's knobs line yet: its absence is None.
+    for name in ("two_variants", "hang", "stock_list_del"):
+        lines = load(name)
+        assert all(m["knobs"] is None for m in judge.parse_markers(lines))
+        assert all(r["knobs"] is None for r in judge.verdicts(lines))
+
+
+def test_stock_6_1_list_del_bug():
+    """Debian's 6.1 kernel (CONFIG_BUG_ON_DATA_CORRUPTION) BUG()s on list
+    corruption instead of WARNing; the panic that follows is the same event."""
+    lines = load("stock_list_del")
+    events = judge.parse_events(lines)
+    assert len(events) == 1, events
+    ev = events[0]
+    assert ev["kind"] == "list_corruption"
+    assert ev["scenario"] == "pcp/v2"
+    assert ev["headline"].startswith("list_del corruption. prev->next should be ")
+    assert "kernel BUG at lib/list_debug.c" in ev["detail"]
+    assert ev["task"] == "mmrace/pcp:0/100"
+    assert ev["panic"] == "Kernel panic - not syncing: Fatal exception in interrupt"
+    assert [r["verdict"] for r in judge.verdicts(lines)] == ["PASS"]
+
+
+def test_hvo_bbm_not_present_page_fault():
+    lines = load("hvo_bbm")
+    events = judge.parse_events(lines)
+    assert len(events) == 1, events
+    ev = events[0]
+    assert ev["kind"] == "oops"
+    assert ev["scenario"] == "hvo/bbm"
+    assert ev["headline"].startswith("BUG: unable to handle page fault for address: ")
+    assert "not-present page" in ev["detail"]
+    rows = judge.verdicts(lines)
+    assert [(r["id"], r["expect"], r["verdict"]) for r in rows] == [
+        ("hvo/bbm", "oops:not-present page", "PASS")]
