@@ -330,11 +330,12 @@ static noinline int mmrace_ctl(void *arg)
 
 	pr_info("BEGIN %s/%s expect=%s\n", sc->name, r->var->name,
 		r->var->expect);
-	mmrace_print_knobs(r);
 	mmrace_sample_detectors(r);
 	trace_mmrace_begin(sc->name, r->var->name);
 	r->t_start_ns = local_clock();
 	ret = sc->setup ? sc->setup(r) : 0;
+	/* After ->setup(): a variant may set its own (pcp's bench_*_1t). */
+	mmrace_print_knobs(r);
 	if (ret) {
 		if (!r->skip)
 			pr_err("%s/%s: setup failed: %d\n", sc->name,

@@ -5,6 +5,8 @@
         per scenario, the clean boots needed: "<scenario>\t<n>"
     bench.py report BENCH_DIR [--alpha A]
         table + bench.json + SVG plots + comparison with the previous run
+    bench.py pcp RESULTS_DIR...
+        pcp's benchmark alone, from run.sh results (e.g. --only '^pcp/bench')
 
 A bug variant caught in k of N boots has a detection probability p whose
 95 % Wilson interval is printed.  If p (its lower bound, to stay honest)
@@ -203,6 +205,66 @@ def svg_bars(pairs, title, unit, path):
     return True
 
 
+# pcp's benchmark: (load, variant suffix); bench_<lock><suffix> rows.
+PCP_LOADS = (("1 thread, task context only", "_1t"),
+             ("1 thread per CPU + hardirq pairs", ""))
+PCP_LOCKS = ("irqsave", "final", "buddy")
+
+
+def pcp_bench(clean):
+    """{load: {lock: ns, "final/irqsave": r, "irqsave/buddy": r, ...}}.
+
+    @clean: {id: {"figures": {...}}} (clean_figures()).  ns_per_pair is
+    task-context pairs only (the hardirq pairs are the load), so the two
+    loads compare the same thing: irqsave vs final vs the real allocator
+    (alloc_page/__free_page) alone, then with interrupts allocating too.
+    """
+    out = {}
+    for load, sfx in PCP_LOADS:
+        ns = {}
+        for lock in PCP_LOCKS:
+            v = clean.get("pcp/bench_%s%s" % (lock, sfx), {}).get(
+                "figures", {}).get("ns_per_pair")
+            if v:
+                ns[lock] = v
+        if not ns:
+            continue
+        d = dict(ns)
+        for a, b in (("final", "irqsave"), ("irqsave", "buddy"), ("final", "buddy")):
+            if a in ns and b in ns:
+                d["%s/%s" % (a, b)] = ns[a] / ns[b]
+        out[load] = d
+    return out
+
+
+def pcp_bench_lines(bench):
+    """The ratios table: one row per load."""
+    if not bench:
+        return []
+    cols = ["irqsave", "final", "buddy", "final/irqsave", "irqsave/buddy", "final/buddy"]
+    tab = [("pcp: ns per task alloc+free pair",) + tuple(cols)]
+    for load, d in bench.items():
+        tab.append((load,) + tuple(
+            "-" if c not in d else
+            ("%.0f ns" % d[c]) if "/" not in c else "%.2fx" % d[c] for c in cols))
+    return report_table(tab)
+
+
+def cmd_pcp(a):
+    rows = []
+    for d in a.dirs:
+        if not os.path.isdir(os.path.join(d, "boots")):
+            print("bench.py: %s has no boots: not a run directory" % d, file=sys.stderr)
+            return 2
+        rows += results_of(d)
+    bench = pcp_bench(clean_figures(rows))
+    if not bench:
+        print("bench.py: no pcp/bench_* figures in %s" % " ".join(a.dirs), file=sys.stderr)
+        return 1
+    print("\n".join(pcp_bench_lines(bench)))
+    return 0
+
+
 def fmt(v, unit="s"):
     return "-" if v is None else "%.2f%s" % (v, unit)
 
@@ -311,15 +373,15 @@ def cmd_report(a):
     plots = []
     if svg_strips(det, os.path.join(a.dir, "detection.svg")):
         plots.append("detection.svg")
-    # pcp's benchmark: ns per alloc+free pair, and each against the buddy.
+    # pcp's benchmark: both loads, final vs irqsave and each vs the buddy.
+    bench = pcp_bench(clean)
+    if bench:
+        res["pcp_bench"] = bench
+        out += ["", "pcp benchmark (mean over boots; ratios of ns per task-context pair)", ""]
+        out += pcp_bench_lines(bench)
     ns = [(i, d["figures"]["ns_per_pair"]) for i, d in sorted(clean.items())
-          if d["figures"].get("ns_per_pair")]
-    buddy = clean.get("pcp/bench_buddy", {}).get("figures", {}).get("ns_per_pair")
-    if ns and buddy:
-        res["pcp_ratios"] = {i: v / buddy for i, v in ns}
-        out += ["", "pcp: ns per alloc+free pair (ratio to the real alloc_page/__free_page)"]
-        out += ["  %-20s %10.0f ns  %5.2fx" % (i, v, v / buddy) for i, v in ns]
-    if svg_bars(ns, "pcp: ns per alloc+free pair, mean over boots", "ns",
+          if i.startswith("pcp/bench_") and d["figures"].get("ns_per_pair")]
+    if svg_bars(ns, "pcp: ns per task alloc+free pair, mean over boots", "ns",
                 os.path.join(a.dir, "pcp_ns_per_pair.svg")):
         plots.append("pcp_ns_per_pair.svg")
     with open(os.path.join(a.dir, "bench.json"), "w", encoding="utf-8") as f:
@@ -356,8 +418,10 @@ def main(argv=None):
     r = sub.add_parser("report")
     r.add_argument("dir")
     r.add_argument("--alpha", type=float, default=0.01)
+    c = sub.add_parser("pcp")
+    c.add_argument("dirs", nargs="+")
     a = ap.parse_args(argv)
-    return cmd_sizing(a) if a.cmd == "sizing" else cmd_report(a)
+    return {"sizing": cmd_sizing, "report": cmd_report, "pcp": cmd_pcp}[a.cmd](a)
 
 
 if __name__ == "__main__":

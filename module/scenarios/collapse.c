@@ -14,14 +14,20 @@
  * splits the huge page again (and swaps the tail back out), so that the
  * collapse repeats for the whole run.  Readers on every CPU do what
  * find_get_entry() did: RCU lookup, get unless zero, retry on failure,
- * re-check the slot, and on a page that is not uptodate the slow path.
+ * re-check the slot, and on a page that is locked or not uptodate the
+ * slow path (a fault's, see col_op()).
  *
  *   freeze   before the fix: the new page sits in the tree with its
  *            refcount frozen at 0 for the whole collapse; readers spin
  *            on it while the collapse sleeps.  With a reader on every
  *            CPU the collapse cannot even get back on a CPU to finish:
- *            soft lockup (or, for windows too short for it, mmrace's
- *            spin watchdog)
+ *            soft lockup.  When readers leave a CPU free (threads=1
+ *            on 2 CPUs), spins mostly end with the swap-in, too soon
+ *            for any kernel detector: mmrace's spin watchdog, over
+ *            spin_watchdog_threshold_ms, reports them at the check.
+ *            (Not always: a stop_machine() that needs the spinning CPU,
+ *            such as the boot's late switch to the TSC clocksource,
+ *            stalls the free CPU too, and the soft lockup fires.)
  *   lock     the fix: the new page is locked and not uptodate, refcount
  *            normal; readers take a reference and wait for the lock
  *            (IRQ contexts back off); spins stay under spin_bound_ms
@@ -43,6 +49,7 @@
 #include <linux/wait.h>
 #include <linux/bitops.h>
 #include "../mmrace.h"
+#include "../trace.h"
 
 struct col_policy {
 	bool freeze;		/* page_ref_freeze(new_page, 1) at the start */
@@ -79,7 +86,11 @@ struct col {
 	struct xarray xa;		/* the private file's page cache */
 	wait_queue_head_t lock_wq;	/* waiters for COL_LOCKED to clear */
 	atomic_t live;			/* descriptors allocated, not freed */
-	atomic_t watchdog_fired;
+	/* The spin watchdog: the longest spin over its threshold. */
+	u64 wd_threshold_ns;
+	spinlock_t wd_lock;		/* mmrace_spin_watchdog_lock: wd_* */
+	u64 wd_ns, wd_spins, wd_first_ns;
+	unsigned long wd_index;
 	struct col_page **old;		/* the collapse's old pages, by offset */
 	struct task_struct *khugepaged;
 	u64 attempts;
@@ -128,11 +139,23 @@ enum {
 };
 
 /*
- * The spin watchdog waits longer than the soft lockup detector (2 *
- * watchdog_thresh, 4 s in the guest, seen at ~6 s under TCG), so that
- * the kernel's own detector speaks first when it can; the give-up stays
- * under the 21 s RCU stall timeout so that grace periods still end.
+ * The spin watchdog is for the spins the soft lockup detector (2 *
+ * watchdog_thresh, 4 s in the guest, seen at ~6 s under TCG) cannot
+ * see: a reader on a frozen page spins as long as the collapse sleeps
+ * in a swap-in (slow_ms), then gets its page, unless readers hold every
+ * CPU and the collapse cannot get back on one.  So its threshold sits
+ * under slow_ms (by default half of it: a spin that starts half-way
+ * through the swap-in still counts) and far above what readers of the
+ * fixed "lock" variant spin on an old page frozen under xa_lock (tens of
+ * microseconds typically, 22 ms the worst in a 30-minute TCG soak):
+ * never under COL_WATCHDOG_MIN_MS.  It reports at ->check, after the
+ * run, so that in the default configuration the soft lockup, seconds
+ * into the run, is still the first detector on the console.  The
+ * give-up stays under the 21 s RCU stall timeout so that grace periods
+ * still end.
  */
+#define COL_WATCHDOG_MIN_MS	50
+
 static const struct mmrace_knob col_knobs[] = {
 	[COL_K_PAGES] = { "pages", 16, 2, 512, "small pages per huge page" },
 	[COL_K_RANGES] = { "ranges", 4, 1, 64, "huge-page ranges in the file" },
@@ -144,8 +167,8 @@ static const struct mmrace_knob col_knobs[] = {
 		"injected failures roll back after this many subpages (0: never)" },
 	[COL_K_FAIL_EVERY] = { "fail_every", 3, 0, 1000,
 		"inject a failure into every Nth collapse (0: never)" },
-	[COL_K_WATCHDOG_MS] = { "spin_watchdog_ms", 9000, 1, 600000,
-		"a reader spinning this long on one lookup is reported once" },
+	[COL_K_WATCHDOG_MS] = { "spin_watchdog_ms", 0, 0, 600000,
+		"a reader spin this long fails the run (0: slow_ms / 2, at least 50)" },
 	[COL_K_GIVEUP_MS] = { "spin_giveup_ms", 12000, 1, 600000,
 		"a task reader stops spinning after this long (keeps the guest alive)" },
 	[COL_K_BOUND_MS] = { "spin_bound_ms", 500, 1, 600000,
@@ -218,7 +241,35 @@ static void col_mark_uptodate(struct col_page *p)
 	set_bit(COL_UPTODATE, &p->flags);
 }
 
-static void col_spin_note(struct col *c, u64 spins, u64 ns)
+/*
+ * mmrace's own detector: remember the longest spin over the threshold
+ * (which index, how long) and when a spin first crossed it (its time
+ * to detection), for col_check() to report.  Any reader, from any
+ * context, when its spin ends: the lock is taken only by a spin that
+ * long.
+ */
+static void col_spin_watchdog(struct col *c, unsigned long index, u64 spins,
+			      u64 ns)
+{
+	unsigned long flags;
+	u64 crossed;
+
+	if (ns < c->wd_threshold_ns)
+		return;
+	crossed = local_clock() - ns + c->wd_threshold_ns - c->r->t_start_ns;
+	spin_lock_irqsave(&c->wd_lock, flags);
+	if (!c->wd_first_ns || crossed < c->wd_first_ns)
+		c->wd_first_ns = crossed;
+	if (ns > c->wd_ns) {
+		c->wd_ns = ns;
+		c->wd_spins = spins;
+		c->wd_index = index;
+	}
+	spin_unlock_irqrestore(&c->wd_lock, flags);
+}
+
+static void col_spin_note(struct col *c, unsigned long index, u64 spins,
+			  u64 ns)
 {
 	static const u64 le[] = { 1, 16, 256, 4096, 65536, 1048576 };
 	unsigned int b;
@@ -230,19 +281,7 @@ static void col_spin_note(struct col *c, u64 spins, u64 ns)
 	mmrace_stat_inc(c->r, COL_HIST_1 + b);
 	mmrace_stat_max(c->r, COL_MAX_SPIN_ITERS, spins);
 	mmrace_stat_max(c->r, COL_MAX_SPIN_US, div_u64(ns, NSEC_PER_USEC));
-}
-
-/* mmrace's own detector, for windows too short for the soft lockup. */
-static void col_spin_watchdog(struct col *c, unsigned long index, u64 spins,
-			      u64 ns)
-{
-	u64 ms = mmrace_knob(c->r, COL_K_WATCHDOG_MS);
-
-	if (ns < ms * NSEC_PER_MSEC || atomic_xchg(&c->watchdog_fired, 1))
-		return;
-	mmrace_invariant(c->r,
-			 "reader spun %llu ms (%llu retries) on a frozen page at index %lu (spin watchdog threshold %llu ms)",
-			 div_u64(ns, NSEC_PER_MSEC), spins, index, ms);
+	col_spin_watchdog(c, index, spins, ns);
 }
 
 enum col_lookup { COL_FOUND, COL_NONE, COL_GAVE_UP };
@@ -286,10 +325,13 @@ repeat:
 	if (!atomic_add_unless(&p->ref, 1, 0)) {
 		if (!spins++)
 			t0 = local_clock();
-		/* local_clock() is cheap, but not free: look now and then. */
+		/*
+		 * local_clock() is cheap, but not free: look now and then,
+		 * and leave a trace event for the dump after a soft lockup.
+		 */
 		if (!(spins & 255)) {
 			ns = local_clock() - t0;
-			col_spin_watchdog(c, index, spins, ns);
+			trace_mmrace_spin(index, spins);
 			if (ns >= limit_ns || mmrace_stopping(r)) {
 				mmrace_stat_inc(r, atomic_ctx ? COL_BACKOFF :
 						COL_GIVEUPS);
@@ -311,7 +353,7 @@ out:
 	rcu_read_unlock();
 	if (spins)
 		ns = local_clock() - t0;
-	col_spin_note(c, spins, ns);
+	col_spin_note(c, index, spins, ns);
 	return ret;
 }
 
@@ -338,7 +380,23 @@ static void col_verify(struct col *c, struct col_page *p, unsigned long index)
 	}
 }
 
-/* A read of one index: lookup, then the data if it is uptodate. */
+/*
+ * A fault on one index: lookup, then the data if the page is uptodate
+ * and unlocked.
+ *
+ * Why a locked page takes the slow path even when uptodate: the reader
+ * is the fault path the thread is about.  Fault-around skips a locked
+ * page (filemap_map_pages(): "if (!trylock_page(page)) goto skip" in
+ * 2018, next_uptodate_folio()'s folio_test_locked() in 6.12), and the
+ * fault proper, filemap_fault() or shmem_fault() via find_lock_entry(),
+ * sleeps in lock_page() until the holder is done, then looks again
+ * because the page may have left the mapping meanwhile.  (read(2), by
+ * contrast, waits only for a page that is not uptodate:
+ * do_generic_file_read() then, filemap_update_page() now.)  Here a
+ * locked uptodate page is a collapse's: the new page between
+ * SetPageUptodate and unlock_page(), or an old one being put back on
+ * failure, about to leave or re-enter the tree.
+ */
 static void col_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 {
 	struct col *c = r->priv;
@@ -354,13 +412,16 @@ static void col_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 		preempt_enable();
 		if (found != COL_FOUND)
 			return;
-		if (test_bit_acquire(COL_UPTODATE, &p->flags))
+		/* Acquire: the data is read only after the uptodate bit. */
+		if (test_bit_acquire(COL_UPTODATE, &p->flags) &&
+		    !test_bit(COL_LOCKED, &p->flags))
 			break;
 		/*
-		 * Locked and not uptodate: a collapse is building it.  Wait
-		 * for the lock (lock_page() in the fault path) and look
-		 * again, since a failed collapse takes the page back out of
-		 * the cache.  An IRQ cannot wait: it backs off.
+		 * Locked, or not uptodate (then locked too: a collapse is
+		 * building it).  Wait for the lock (lock_page() in the fault
+		 * path) and look again, since a failed collapse takes the
+		 * page back out of the cache.  An IRQ cannot wait: it backs
+		 * off.
 		 */
 		if (!can_sleep) {
 			mmrace_stat_inc(r, COL_BACKOFF);
@@ -451,6 +512,8 @@ static void col_rollback(struct col *c, struct col_page *newp,
 	/* page_ref_unfreeze(new_page, 1) was in the failure path before 87c460a0bded. */
 	if (c->pol->freeze)
 		atomic_set_release(&newp->ref, 1);
+	/* val < 0: rolled back, after this many subpages. */
+	trace_mmrace_freeze(newp->index, -(long)done);
 	/* Waiters find the page unlocked, drop it and look again. */
 	col_unlock(c, newp);
 	col_put(c, newp);
@@ -473,6 +536,12 @@ static void col_collapse(struct col *c, unsigned long start, bool inject)
 	/* The bug: nobody can get a reference until it is unfrozen. */
 	if (c->pol->freeze)
 		atomic_set(&newp->ref, 0);
+	/*
+	 * freeze events, obj the range's first index, val the new page's
+	 * refcount as it goes in (0: frozen) and as it is published (nr);
+	 * col_rollback() writes minus the subpages it put back.
+	 */
+	trace_mmrace_freeze(start, atomic_read(&newp->ref));
 
 	for (i = 0; i < c->nr; i++) {
 		unsigned long index = start + i;
@@ -526,6 +595,7 @@ static void col_collapse(struct col *c, unsigned long start, bool inject)
 		atomic_set_release(&newp->ref, c->nr);	/* page_ref_unfreeze */
 	else
 		atomic_add(c->nr - 1, &newp->ref);	/* page_ref_add */
+	trace_mmrace_freeze(start, c->nr);
 	col_unlock(c, newp);
 	/* Frozen at 0: no reader can take them any more. */
 	for (i = 0; i < c->nr; i++)
@@ -632,11 +702,14 @@ static int col_setup(struct mmrace_run *r)
 	unsigned int swapped;
 	unsigned long index;
 	struct col *c;
-	int ret = -ENOMEM;
+	u64 wd_ms;
+	int ret;
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
+	/* From here every failure goes to "fail" with its own ret set. */
+	ret = -ENOMEM;
 	r->priv = c;
 	c->r = r;
 	c->pol = r->var->data;
@@ -645,8 +718,15 @@ static int col_setup(struct mmrace_run *r)
 	c->size = (unsigned long)c->nr * c->ranges;
 	swapped = min_t(u64, mmrace_knob(r, COL_K_SWAPPED), c->nr);
 	xa_init(&c->xa);
+	/* The xa_lock plays mapping->i_pages' lock: a splat names it so. */
+	lockdep_set_class_and_name(&c->xa.xa_lock, mmrace_lock_key(r),
+				   "mmrace_i_pages_lock");
 	init_waitqueue_head(&c->lock_wq);
-	mmrace_stat_max(r, COL_WATCHDOG_MS, mmrace_knob(r, COL_K_WATCHDOG_MS));
+	mmrace_spin_lock_init(r, &c->wd_lock, "mmrace_spin_watchdog_lock");
+	wd_ms = mmrace_knob(r, COL_K_WATCHDOG_MS) ?:
+		max_t(u64, mmrace_knob(r, COL_K_SLOW_MS) / 2, COL_WATCHDOG_MIN_MS);
+	c->wd_threshold_ns = wd_ms * NSEC_PER_MSEC;
+	mmrace_stat_max(r, COL_WATCHDOG_MS, wd_ms);
 	c->old = kcalloc(c->nr, sizeof(*c->old), GFP_KERNEL);
 	if (!c->old)
 		goto fail;
@@ -658,8 +738,11 @@ static int col_setup(struct mmrace_run *r)
 		if (index % c->nr < c->nr - swapped) {
 			struct col_page *p = col_alloc(c, index, 1);
 
-			if (!p)
+			/* ret holds the last xa_store()'s 0 by now. */
+			if (!p) {
+				ret = -ENOMEM;
 				goto fail;
+			}
 			col_fill(p);
 			col_mark_uptodate(p);
 			entry = p;
@@ -679,7 +762,10 @@ static int col_setup(struct mmrace_run *r)
 	}
 	return 0;
 fail:
-	/* The core tears down only what set up successfully. */
+	/*
+	 * The core calls ->teardown() after a failed setup too; doing it
+	 * here leaves r->priv NULL, which col_teardown() then skips.
+	 */
 	col_teardown(r);
 	return ret;
 }
@@ -691,6 +777,51 @@ static void col_stop(struct mmrace_run *r)
 
 	kthread_stop(c->khugepaged);
 	c->khugepaged = NULL;
+}
+
+/*
+ * A clean run must show that the race was there to lose: collapses done
+ * while readers looked, and the failure path taken.  In 8 s runs (the
+ * default, slow_ms 300) every boot seen, debug and stock kernel, did at
+ * least 19 collapses and 10 injected failures.  Checked only on a run
+ * that lasted its whole duration_ms and long enough for 20 collapses
+ * (one swap-in of slow_ms each per swapped page), so that runs stopped
+ * by hand, rmmod mid-run and the fuzzer's 200 ms runs are not failed.
+ */
+#define COL_FLOOR_MIN_MS	4000
+
+static bool col_floors(struct col *c)
+{
+	struct mmrace_run *r = c->r;
+	u64 ms = r->knob[MMRACE_K_DURATION];
+	u64 per = mmrace_knob(r, COL_K_SLOW_MS) *
+		  min_t(u64, mmrace_knob(r, COL_K_SWAPPED), c->nr);
+	u64 every = mmrace_knob(r, COL_K_FAIL_EVERY);
+	u64 fail_at = mmrace_knob(r, COL_K_FAIL_AT);
+	bool bad = false;
+
+	if (!ms || ms < max_t(u64, COL_FLOOR_MIN_MS, 20 * per) ||
+	    r->t_end_ns - r->t_start_ns < ms * NSEC_PER_MSEC)
+		return false;
+	if (!mmrace_stat_read(r, COL_COLLAPSED)) {
+		mmrace_invariant(r,
+				 "floor: collapsed 0 in %llu ms (%llu attempts): no new page ever went in under the readers",
+				 ms, c->attempts);
+		bad = true;
+	}
+	/*
+	 * Every fail_every'th attempt fails at subpage fail_at (if the range
+	 * has that many); three such attempts, none failed: the rollback was
+	 * never exercised.
+	 */
+	if (every && fail_at && fail_at <= c->nr && c->attempts >= 3 * every &&
+	    !mmrace_stat_read(r, COL_FAILED_INJECTED)) {
+		mmrace_invariant(r,
+				 "floor: collapse_failed_injected 0 after %llu attempts, fail_every %llu: the rollback never ran",
+				 c->attempts, every);
+		bad = true;
+	}
+	return bad;
 }
 
 static int col_check(struct mmrace_run *r)
@@ -749,13 +880,22 @@ static int col_check(struct mmrace_run *r)
 				 atomic_read(&c->live), pages);
 	if (bad || mmrace_stat_read(r, COL_BAD_DATA))
 		ret = -EIO;
-	if (atomic_read(&c->watchdog_fired))
+	/* Readers are stopped: wd_* is stable, no lock needed. */
+	if (c->wd_ns) {
+		mmrace_invariant(r,
+				 "reader spun %llu ms (%llu retries) on a frozen page at index %lu; a spin first crossed the threshold %llu ms into the run (spin watchdog threshold %llu ms)",
+				 div_u64(c->wd_ns, NSEC_PER_MSEC), c->wd_spins,
+				 c->wd_index, div_u64(c->wd_first_ns, NSEC_PER_MSEC),
+				 div_u64(c->wd_threshold_ns, NSEC_PER_MSEC));
 		ret = -EIO;
+	}
 	if (spin_us > bound_ms * USEC_PER_MSEC) {
 		mmrace_invariant(r, "longest reader spin %llu us, bound %llu ms",
 				 spin_us, bound_ms);
 		ret = -EIO;
 	}
+	if (!strcmp(r->var->expect, "clean") && col_floors(c))
+		ret = -EIO;
 	return ret;
 }
 

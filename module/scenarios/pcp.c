@@ -24,7 +24,9 @@
  *               without DEBUG_LIST does it: the cross-linked pcp list
  *               then surfaces as Hugh saw it
  *   final       what landed in 6.2
- *   bench_*     ns per alloc+free pair: irqsave, final, alloc_page()
+ *   bench_*     ns per task-context alloc+free pair: irqsave, final,
+ *               alloc_page(); one thread per CPU under hardirq pairs,
+ *               and (bench_*_1t) one thread alone
  *
  * Contexts: task (alloc, free, list free, isolation), softirq and
  * hrtimer (list frees, like an I/O completion), a tasklet raised from
@@ -43,10 +45,13 @@
 #include <linux/interrupt.h>
 #include <linux/cpumask.h>
 #include <linux/sched/clock.h>
+#include <linux/percpu.h>
 #include "../mmrace.h"
+#include "../trace.h"
 
 #define PCP_NR_ZONES	2
 #define PCP_NR_MT	2	/* MIGRATE_UNMOVABLE, MIGRATE_MOVABLE */
+#define PCP_NR_CTX	3	/* task, softirq, hardirq: pcp_ctx_idx() */
 
 enum pcp_lockmode {
 	PCP_IRQSAVE,	/* pcp_spin_lock_irqsave() everywhere (6.0) */
@@ -63,6 +68,14 @@ struct pcp_policy {
 	/* ... with its list_del() done without DEBUG_LIST's checks */
 	bool raw_list_del;
 	enum pcp_bench bench;
+	/*
+	 * The benchmark's single-threaded form: one task-context kthread
+	 * and no other context, so that ns_per_pair is the bare cost of
+	 * the lock (IRQs off and on vs a trylock) with nothing to contend.
+	 */
+	bool single;
+	/* The fix: its check wants v2's trigger met (list_trylock_fail_after_commit). */
+	bool need_trigger;
 };
 
 /* Where each page is: every operation moves it with a cmpxchg. */
@@ -85,7 +98,13 @@ struct pcp_zone {
 	struct list_head free[PCP_NR_MT];
 	unsigned long nr_free;
 	unsigned int idx;
-	struct pcp_cpu cpu[MMRACE_MAX_CPUS];
+	/*
+	 * zone->per_cpu_pageset: one per possible CPU, not MMRACE_MAX_CPUS
+	 * of them.  IPIs, the control thread and the irq_work a task raises
+	 * run on whatever CPU they land on, beyond the 64th on a big machine
+	 * (stock NR_CPUS is 8192), and every such CPU needs its own pcp.
+	 */
+	struct pcp_cpu __percpu *cpu;
 };
 
 struct pcp_tasklet {
@@ -102,7 +121,7 @@ struct pcp {
 	struct page **held;		/* allocated pages, freed later */
 	atomic_t nr_held;
 	struct pcp_zone zone[PCP_NR_ZONES];
-	struct pcp_tasklet tl[MMRACE_MAX_CPUS];
+	struct pcp_tasklet __percpu *tl;	/* as zone->cpu: every CPU */
 	bool tasklets;
 	/*
 	 * The bug has shown itself: stop operating on lists that can no
@@ -117,9 +136,13 @@ enum {
 	PST_FAST_ALLOC, PST_FAST_FREE, PST_LIST_PAGES,
 	PST_TRYFAIL_TASK, PST_TRYFAIL_SOFTIRQ, PST_TRYFAIL_HARDIRQ,
 	PST_FALLBACK_TASK, PST_FALLBACK_SOFTIRQ, PST_FALLBACK_HARDIRQ,
-	PST_FALLBACK_PERMILLE, PST_REFILL, PST_DRAIN_HIGH, PST_DRAIN_REMOTE,
+	PST_FALLBACK_PERMILLE,
+	PST_ATTEMPT_TASK, PST_ATTEMPT_SOFTIRQ, PST_ATTEMPT_HARDIRQ,
+	PST_FB_PERMILLE_TASK, PST_FB_PERMILLE_SOFTIRQ, PST_FB_PERMILLE_HARDIRQ,
+	PST_REFILL, PST_DRAIN_HIGH, PST_DRAIN_REMOTE,
 	PST_ZONE_CONTENDED, PST_ZONE_EMPTY, PST_ISOLATE, PST_PROVOKED,
 	PST_TASKLET, PST_PAIRS, PST_PAIR_NS, PST_NS_PER_PAIR,
+	PST_LIST_FAIL_COMMITTED,
 	PST_CROSS_LINK, PST_STALE_ZONE, PST_WRONG_MT, PST_TWO_PLACES,
 	PST_NR
 };
@@ -134,7 +157,21 @@ static const struct mmrace_stat pcp_stats[PST_NR] = {
 	[PST_FALLBACK_TASK] = { "fallback_task", MMRACE_SUM },
 	[PST_FALLBACK_SOFTIRQ] = { "fallback_softirq", MMRACE_SUM },
 	[PST_FALLBACK_HARDIRQ] = { "fallback_hardirq", MMRACE_SUM },
+	/* Fallbacks per 1000 fast-path hits + fallbacks, all contexts. */
 	[PST_FALLBACK_PERMILLE] = { "fallback_permille", MMRACE_MAX },
+	/*
+	 * Mel's warning per context: pages that went for a pcp lock (an
+	 * alloc, a free, each page of a list free), and the share of them
+	 * that fell back to the zone lock, per 1000.  Hardirq is the one
+	 * his changelog warns about; the pooled figure above hides it
+	 * under the task context's volume.
+	 */
+	[PST_ATTEMPT_TASK] = { "pcp_attempts_task", MMRACE_SUM },
+	[PST_ATTEMPT_SOFTIRQ] = { "pcp_attempts_softirq", MMRACE_SUM },
+	[PST_ATTEMPT_HARDIRQ] = { "pcp_attempts_hardirq", MMRACE_SUM },
+	[PST_FB_PERMILLE_TASK] = { "fallback_permille_task", MMRACE_MAX },
+	[PST_FB_PERMILLE_SOFTIRQ] = { "fallback_permille_softirq", MMRACE_MAX },
+	[PST_FB_PERMILLE_HARDIRQ] = { "fallback_permille_hardirq", MMRACE_MAX },
 	[PST_REFILL] = { "refill", MMRACE_SUM },
 	[PST_DRAIN_HIGH] = { "drain_high", MMRACE_SUM },
 	[PST_DRAIN_REMOTE] = { "drain_remote", MMRACE_SUM },
@@ -144,8 +181,16 @@ static const struct mmrace_stat pcp_stats[PST_NR] = {
 	[PST_PROVOKED] = { "irq_in_pcp_section", MMRACE_SUM },
 	[PST_TASKLET] = { "tasklet_list_frees", MMRACE_SUM },
 	[PST_PAIRS] = { "pairs", MMRACE_SUM },
+	/* Task-context pairs only: hardirq pairs are a bench's load. */
 	[PST_PAIR_NS] = { "pair_ns_total", MMRACE_SUM },
 	[PST_NS_PER_PAIR] = { "ns_per_pair", MMRACE_MAX },
+	/*
+	 * v2's trigger: a list free's trylock failed after an earlier page
+	 * of the same list had been committed to a pcp list.  v2's fallback
+	 * then list_del()s a page whose prev is on that pcp list; final
+	 * must meet the case and survive it, so its check wants it > 0.
+	 */
+	[PST_LIST_FAIL_COMMITTED] = { "list_trylock_fail_after_commit", MMRACE_SUM },
 	[PST_CROSS_LINK] = { "cross_link", MMRACE_SUM },
 	[PST_STALE_ZONE] = { "stale_locked_zone", MMRACE_SUM },
 	[PST_WRONG_MT] = { "wrong_migratetype", MMRACE_SUM },
@@ -314,7 +359,7 @@ static struct pcp_cpu *pcp_pin(struct pcp *p, struct pcp_zone *z,
 		local_irq_save(*flags);
 	else
 		preempt_disable();
-	return &z->cpu[smp_processor_id()];
+	return this_cpu_ptr(z->cpu);
 }
 
 static void pcp_unpin(struct pcp *p, unsigned long flags)
@@ -332,11 +377,19 @@ static void pcp_unlock(struct pcp *p, struct pcp_cpu *pcp, unsigned long flags)
 	pcp_unpin(p, flags);
 }
 
-/* The pcp lock was not taken: unpin, and count where that happened. */
-static void pcp_lock_failed(struct pcp *p, unsigned long flags)
+/*
+ * The pcp lock was not taken: unpin, and count where that happened.
+ * The tracepoints' @obj is the page index (-1: an allocation, which has
+ * no page yet); @val is the migratetype, or in a list free the number
+ * of pages of that list already committed to a pcp list (v2's trigger
+ * when > 0).
+ */
+static void pcp_lock_failed(struct pcp *p, unsigned long flags, long obj,
+			    long val)
 {
 	pcp_unpin(p, flags);
 	mmrace_stat_inc(p->r, PST_TRYFAIL_TASK + pcp_ctx_idx());
+	trace_mmrace_trylock_fail(obj, val);
 }
 
 /*
@@ -384,9 +437,17 @@ static void pcp_commit(struct pcp *p, struct pcp_zone *z, struct pcp_cpu *pcp,
 	}
 }
 
-static void pcp_note_fallback(struct pcp *p)
+/* One page goes for a pcp list: the denominator of Mel's rate. */
+static void pcp_note_attempt(struct pcp *p)
+{
+	mmrace_stat_inc(p->r, PST_ATTEMPT_TASK + pcp_ctx_idx());
+}
+
+/* To the zone instead: @obj the page (-1: none left), @val its migratetype. */
+static void pcp_note_fallback(struct pcp *p, long obj, long val)
 {
 	mmrace_stat_inc(p->r, PST_FALLBACK_TASK + pcp_ctx_idx());
+	trace_mmrace_fallback(obj, val);
 }
 
 /* rmqueue(): pcp first; if its trylock fails, the zone directly. */
@@ -396,6 +457,7 @@ static struct page *pcp_alloc(struct pcp *p, struct pcp_zone *z, int mt)
 	struct pcp_cpu *pcp;
 	unsigned long flags;
 
+	pcp_note_attempt(p);
 	pcp = pcp_pin(p, z, &flags);
 	if (spin_trylock(&pcp->lock)) {
 		/*
@@ -423,8 +485,7 @@ static struct page *pcp_alloc(struct pcp *p, struct pcp_zone *z, int mt)
 			mmrace_stat_inc(p->r, PST_FAST_ALLOC);
 		return page;
 	}
-	pcp_lock_failed(p, flags);
-	pcp_note_fallback(p);
+	pcp_lock_failed(p, flags, -1, mt);
 	zone_lock(p, z, &flags);
 	if (!list_empty(&z->free[mt])) {
 		page = list_first_entry(&z->free[mt], struct page, lru);
@@ -434,6 +495,7 @@ static struct page *pcp_alloc(struct pcp *p, struct pcp_zone *z, int mt)
 			page = NULL;
 	}
 	spin_unlock_irqrestore(&z->lock, flags);
+	pcp_note_fallback(p, page ? (long)page->index : -1, mt);
 	return page;
 }
 
@@ -464,6 +526,7 @@ static void pcp_free(struct pcp *p, struct page *page)
 	struct pcp_cpu *pcp;
 	unsigned long flags;
 
+	pcp_note_attempt(p);
 	pcp = pcp_pin(p, z, &flags);
 	if (spin_trylock(&pcp->lock)) {
 		pcp_commit(p, z, pcp, page, mt);
@@ -471,8 +534,8 @@ static void pcp_free(struct pcp *p, struct page *page)
 		mmrace_stat_inc(p->r, PST_FAST_FREE);
 		return;
 	}
-	pcp_lock_failed(p, flags);
-	pcp_note_fallback(p);
+	pcp_lock_failed(p, flags, page->index, mt);
+	pcp_note_fallback(p, page->index, mt);
 	free_one_page(p, z, page, mt);
 }
 
@@ -521,6 +584,7 @@ static bool pcp_walk_next(struct pcp *p, struct pcp_walk *w, bool fixed)
 		return false;
 	w->z = page_zone_of(p, w->page);
 	mmrace_stat_inc(p->r, PST_LIST_PAGES);
+	pcp_note_attempt(p);
 	/* c3e58a70425a: off the temporary list before anything. */
 	if (fixed) {
 		list_del(&w->page->lru);
@@ -547,6 +611,8 @@ static void pcp_free_list(struct pcp *p, struct list_head *list)
 	struct pcp_cpu *pcp;
 	unsigned long flags = 0;
 	int batch_count = 0;
+	/* Pages of this list already on a pcp list: v2's trigger if > 0. */
+	unsigned int committed = 0;
 	bool more;
 
 	more = pcp_walk_next(p, &w, fixed);
@@ -565,26 +631,34 @@ static void pcp_free_list(struct pcp *p, struct list_head *list)
 						 w.page->index);
 			mmrace_stat_inc(p->r, PST_STALE_ZONE);
 			pcp_broken(p);
+			trace_mmrace_fallback(w.page->index, w.mt);
 			free_one_page(p, w.z, w.page, w.mt);
 			more = pcp_walk_next(p, &w, fixed);
 			continue;
 		}
 		pcp = pcp_pin(p, w.z, &flags);
 		if (!pcp_list_lock(p, pcp)) {
-			pcp_lock_failed(p, flags);
-			pcp_note_fallback(p);
-			if (pol->v2_fallback) {
-				/* mt and locked_zone are stale here */
-				pcp_v2_list_del(p, list, w.page);
-			} else {
+			pcp_lock_failed(p, flags, w.page->index, committed);
+			/*
+			 * What v2 gets wrong: an earlier page of this list is
+			 * on a pcp list (in v2 still linked to this one).
+			 */
+			if (committed)
+				mmrace_stat_inc(p->r, PST_LIST_FAIL_COMMITTED);
+			/* v2: mt and locked_zone are stale here */
+			if (!pol->v2_fallback) {
 				w.mt = page_mt(w.page);
 				locked_zone = NULL;
 			}
+			/* Traced first: v2_nodebug's list_del() may oops. */
+			pcp_note_fallback(p, w.page->index, w.mt);
 			/*
 			 * v1 (from an IRQ that found the lock held) never
 			 * unlinks: the temporary list is abandoned, as
 			 * before the patch.
 			 */
+			if (pol->v2_fallback)
+				pcp_v2_list_del(p, list, w.page);
 			free_one_page(p, w.z, w.page, w.mt);
 			more = pcp_walk_next(p, &w, fixed);
 			continue;
@@ -596,6 +670,7 @@ static void pcp_free_list(struct pcp *p, struct list_head *list)
 			if (!fixed)
 				w.mt = page_mt(w.page);
 			pcp_commit(p, w.z, pcp, w.page, w.mt);
+			committed++;
 			/* SWAP_CLUSTER_MAX: bound the time the pcp lock is held. */
 			if (++batch_count == p->list_batch) {
 				pcp_unlock(p, pcp, flags);
@@ -687,7 +762,7 @@ static void pcp_drain_cpu(struct pcp *p, int cpu)
 
 	for (zi = 0; zi < PCP_NR_ZONES; zi++) {
 		struct pcp_zone *z = &p->zone[zi];
-		struct pcp_cpu *pcp = &z->cpu[cpu];
+		struct pcp_cpu *pcp = per_cpu_ptr(z->cpu, cpu);
 		unsigned long flags = 0;
 
 		if (!READ_ONCE(pcp->count))
@@ -706,11 +781,43 @@ static void pcp_drain_cpu(struct pcp *p, int cpu)
 }
 
 /*
+ * A page met on a zone's free list under zone->lock: every move to and
+ * from PS_ZONE is made under that lock, so it must be one of ours and
+ * free in the zone.  Anything else was reached through a cross-linked
+ * list.  False (reported) if not.
+ */
+static bool pcp_free_page_ok(struct pcp *p, struct pcp_zone *z,
+			     unsigned int mt, struct page *page)
+{
+	unsigned long i = page->index;
+	int was;
+
+	if (i >= p->nr || p->pages[i] != page) {
+		mmrace_invariant(p->r,
+				 "zone %u free list %u does not end in its head: it leads out of our pages",
+				 z->idx, mt);
+		return false;
+	}
+	was = atomic_read(&p->state[i]);
+	if (was == PS_ZONE)
+		return true;
+	if (mmrace_stat_read(p->r, PST_TWO_PLACES) < 3)
+		mmrace_invariant(p->r,
+				 "page %lu in two places: on zone %u free list %u, but it is %s",
+				 i, z->idx, mt,
+				 was >= 0 && was < PS_NR ? pcp_state_names[was] : "?");
+	mmrace_stat_inc(p->r, PST_TWO_PLACES);
+	return false;
+}
+
+/*
  * isolate_freepages_block(), roughly: walk a free list under zone->lock
- * as compaction does, read each page's flags first (PageBuddy()), take
- * a few pages off and give them back.  A pcp list cross-linked into a
- * free list sends this walk through pages that are elsewhere, and a
- * poisoned next to 0xdead0000000000f8, where Hugh's GPF was.
+ * as compaction does, read each page's flags first (PageBuddy()) and
+ * check its state (every page: 6+6 boots showed no cost above the noise
+ * of a loaded TCG host), take a few pages off and give them back.  A pcp
+ * list cross-linked into a free list sends this walk through pages that
+ * are elsewhere, and a poisoned next to 0xdead0000000000f8, where Hugh's
+ * GPF was.
  */
 static void pcp_isolate(struct pcp *p, struct pcp_zone *z)
 {
@@ -729,6 +836,11 @@ static void pcp_isolate(struct pcp *p, struct pcp_zone *z)
 				mmrace_invariant(p->r,
 						 "zone %u free list %u does not end: cross-linked",
 						 z->idx, mt);
+				pcp_broken(p);
+				break;
+			}
+			/* Every page, not only those isolated below. */
+			if (!pcp_free_page_ok(p, z, mt, page)) {
 				pcp_broken(p);
 				break;
 			}
@@ -752,7 +864,13 @@ static void pcp_isolate(struct pcp *p, struct pcp_zone *z)
 	spin_unlock_irqrestore(&z->lock, flags);
 }
 
-/* One timed alloc+free pair, through this model or the real buddy. */
+/*
+ * One alloc+free pair, through this model or the real buddy; timed in
+ * task context only.  A hardirq pair is the benchmark's IRQ load, and
+ * an interrupt landing inside a timed task pair is charged to it, so
+ * ns_per_pair is a task's cost with (bench_*) or without (bench_*_1t)
+ * that load.
+ */
 static void pcp_pair(struct pcp *p)
 {
 	u64 t0 = local_clock();
@@ -767,7 +885,7 @@ static void pcp_pair(struct pcp *p)
 		if (page)
 			pcp_free(p, page);
 	}
-	if (!page)
+	if (!page || !in_task())
 		return;
 	mmrace_stat_add(p->r, PST_PAIR_NS, local_clock() - t0);
 	mmrace_stat_inc(p->r, PST_PAIRS);
@@ -821,16 +939,14 @@ static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 		pcp_alloc_hold(p, 1);
 		pcp_free_held(p);
 		/* Its softirq runs on our exit, over the interrupted task. */
-		cpu = smp_processor_id();
-		if (p->tasklets && cpu < MMRACE_MAX_CPUS)
-			tasklet_schedule(&p->tl[cpu].t);
+		if (p->tasklets)
+			tasklet_schedule(&this_cpu_ptr(p->tl)->t);
 		break;
 	case MMRACE_CTX_WQ:
 		cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
 		if (cpu >= nr_cpu_ids)
 			cpu = cpumask_first(cpu_online_mask);
-		if (cpu < MMRACE_MAX_CPUS)
-			pcp_drain_cpu(p, cpu);
+		pcp_drain_cpu(p, cpu);
 		pcp_isolate(p, &p->zone[mmrace_rand_below(PCP_NR_ZONES)]);
 		break;
 	default:
@@ -841,10 +957,12 @@ static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 static int pcp_setup(struct mmrace_run *r)
 {
 	struct lock_class_key *pcp_key, *zone_key;
-	unsigned int i, zi, mt, cpu;
+	unsigned int i, zi, mt;
 	struct page *page;
 	struct pcp *p;
+	int cpu;
 
+	BUILD_BUG_ON(PST_NR > MMRACE_MAX_STATS);
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
@@ -859,6 +977,18 @@ static int pcp_setup(struct mmrace_run *r)
 	p->provoke = mmrace_knob(r, PCP_K_PROVOKE);
 	if (p->pol->bench)
 		p->provoke = 0;
+	if (p->pol->single) {
+		/*
+		 * The variant is the load: whatever the knobs said, one
+		 * kthread, no IRQ (the "knobs:" line, printed after setup,
+		 * shows it).
+		 */
+		r->knob[MMRACE_K_THREADS] = 1;
+		r->knob[MMRACE_K_CONTEXTS] = BIT(MMRACE_CTX_TASK);
+	}
+	p->tl = alloc_percpu(struct pcp_tasklet);
+	if (!p->tl)
+		return -ENOMEM;
 	/* One class for every CPU's pcp lock, one for the zone locks. */
 	pcp_key = mmrace_lock_key(r);
 	zone_key = mmrace_lock_key(r);
@@ -869,8 +999,11 @@ static int pcp_setup(struct mmrace_run *r)
 		mmrace_spin_lock_init_key(&z->lock, zone_key, "mmrace_zone_lock");
 		for (mt = 0; mt < PCP_NR_MT; mt++)
 			INIT_LIST_HEAD(&z->free[mt]);
-		for (cpu = 0; cpu < MMRACE_MAX_CPUS; cpu++) {
-			struct pcp_cpu *pcp = &z->cpu[cpu];
+		z->cpu = alloc_percpu(struct pcp_cpu);
+		if (!z->cpu)
+			return -ENOMEM;
+		for_each_possible_cpu(cpu) {
+			struct pcp_cpu *pcp = per_cpu_ptr(z->cpu, cpu);
 
 			mmrace_spin_lock_init_key(&pcp->lock, pcp_key,
 						  "mmrace_pcp_lock");
@@ -878,9 +1011,11 @@ static int pcp_setup(struct mmrace_run *r)
 				INIT_LIST_HEAD(&pcp->lists[mt]);
 		}
 	}
-	for (cpu = 0; cpu < MMRACE_MAX_CPUS; cpu++) {
-		p->tl[cpu].p = p;
-		tasklet_setup(&p->tl[cpu].t, pcp_tasklet_fn);
+	for_each_possible_cpu(cpu) {
+		struct pcp_tasklet *tl = per_cpu_ptr(p->tl, cpu);
+
+		tl->p = p;
+		tasklet_setup(&tl->t, pcp_tasklet_fn);
 	}
 	p->pages = kcalloc(p->nr, sizeof(*p->pages), GFP_KERNEL);
 	p->held = kcalloc(p->nr, sizeof(*p->held), GFP_KERNEL);
@@ -919,15 +1054,15 @@ static void pcp_stop(struct mmrace_run *r)
 	int cpu;
 
 	p->tasklets = false;
-	for (cpu = 0; cpu < MMRACE_MAX_CPUS; cpu++)
-		tasklet_kill(&p->tl[cpu].t);
+	for_each_possible_cpu(cpu)
+		tasklet_kill(&per_cpu_ptr(p->tl, cpu)->t);
 	for (i = 0; i < p->nr && !p->broken; i++) {
 		struct page *page = xchg(&p->held[i], NULL);
 
 		if (page)
 			pcp_free(p, page);
 	}
-	for (cpu = 0; cpu < MMRACE_MAX_CPUS && cpu < nr_cpu_ids; cpu++)
+	for_each_possible_cpu(cpu)
 		if (!p->broken)
 			pcp_drain_cpu(p, cpu);
 
@@ -943,6 +1078,29 @@ static void pcp_stop(struct mmrace_run *r)
 	if (hits + falls)
 		mmrace_stat_max(r, PST_FALLBACK_PERMILLE,
 				div64_u64(falls * 1000, hits + falls));
+	for (i = 0; i < PCP_NR_CTX; i++) {
+		u64 tries = mmrace_stat_read(r, PST_ATTEMPT_TASK + i);
+
+		if (tries)
+			mmrace_stat_max(r, PST_FB_PERMILLE_TASK + i,
+					div64_u64(mmrace_stat_read(r, PST_FALLBACK_TASK + i) * 1000,
+						  tries));
+	}
+}
+
+/*
+ * The variant's own load: its whole default duration (or longer) with
+ * every context.  Only such a run is asked to have met v2's trigger: a
+ * 200 ms fuzzer run, a run cut short by rmmod or a user's narrower
+ * knobs may never meet it, and that is no broken invariant.  Measured
+ * (TCG, 2 CPUs, a loaded host): 11753-30985 (median 15673) in 11 runs
+ * of 8 s on the debug kernel, 47570 and 50525 in 1-minute soak runs,
+ * about 46000 in 8 s on stock.
+ */
+static bool pcp_full_load(struct mmrace_run *r)
+{
+	return local_clock() - r->t_start_ns >= r->var->duration_ms * NSEC_PER_MSEC &&
+	       (r->contexts | BIT(MMRACE_CTX_IPI)) == MMRACE_CTX_ALL;
 }
 
 static int pcp_check(struct mmrace_run *r)
@@ -991,6 +1149,13 @@ static int pcp_check(struct mmrace_run *r)
 	    mmrace_stat_read(r, PST_CROSS_LINK) ||
 	    mmrace_stat_read(r, PST_STALE_ZONE))
 		ret = -EIO;
+	/* A fix that never met the bug's trigger is not shown clean. */
+	if (p->pol->need_trigger && pcp_full_load(r) &&
+	    !mmrace_stat_read(r, PST_LIST_FAIL_COMMITTED)) {
+		mmrace_invariant(r,
+				 "v2's trigger never met: no list free's trylock failed after a page of that list was committed");
+		ret = -EIO;
+	}
 	return ret;
 }
 
@@ -1003,9 +1168,9 @@ static void pcp_teardown(struct mmrace_run *r)
 
 	if (!p)
 		return;
-	for (cpu = 0; cpu < MMRACE_MAX_CPUS; cpu++)
-		if (p->tl[cpu].p)
-			tasklet_kill(&p->tl[cpu].t);
+	for_each_possible_cpu(cpu)
+		if (p->tl && per_cpu_ptr(p->tl, cpu)->p)
+			tasklet_kill(&per_cpu_ptr(p->tl, cpu)->t);
 	for (i = 0; p->pages && i < p->nr; i++) {
 		struct page *page = p->pages[i];
 
@@ -1019,6 +1184,9 @@ static void pcp_teardown(struct mmrace_run *r)
 	kfree(p->pages);
 	kfree(p->held);
 	kfree(p->state);
+	for (i = 0; i < PCP_NR_ZONES; i++)
+		free_percpu(p->zone[i].cpu);
+	free_percpu(p->tl);
 	kfree(p);
 	r->priv = NULL;
 }
@@ -1033,7 +1201,7 @@ static const struct pcp_policy pcp_v2_nodebug = {
 	.lock = PCP_TRY, .v2_fallback = true, .raw_list_del = true,
 };
 
-static const struct pcp_policy pcp_final = { .lock = PCP_TRY };
+static const struct pcp_policy pcp_final = { .lock = PCP_TRY, .need_trigger = true };
 static const struct pcp_policy pcp_bench_irqsave = {
 	.lock = PCP_IRQSAVE, .bench = PCP_BENCH_PCP,
 };
@@ -1046,16 +1214,40 @@ static const struct pcp_policy pcp_bench_buddy = {
 	.lock = PCP_TRY, .bench = PCP_BENCH_BUDDY,
 };
 
+static const struct pcp_policy pcp_bench_irqsave_1t = {
+	.lock = PCP_IRQSAVE, .bench = PCP_BENCH_PCP, .single = true,
+};
+
+static const struct pcp_policy pcp_bench_final_1t = {
+	.lock = PCP_TRY, .bench = PCP_BENCH_PCP, .single = true,
+};
+
+static const struct pcp_policy pcp_bench_buddy_1t = {
+	.lock = PCP_TRY, .bench = PCP_BENCH_BUDDY, .single = true,
+};
+
 /*
- * Whichever fires first: DEBUG_LIST at the fallback's list_del(), our
- * page states, or (v2_nodebug) a walk through the cross-linked list
- * reaching LIST_POISON (GPF) or the stale temporary list head on a dead
- * stack frame (page fault).
+ * v2_nodebug: whichever fires first.  Its unchecked list_del() leaves
+ * the damage to whoever meets it next: the kernel's list_del() or
+ * list_add() elsewhere, our page states, the next page of the list
+ * (stale locked_zone), or a walk through the cross-linked list reaching
+ * LIST_POISON (GPF) or the stale temporary list head on a dead stack
+ * frame (page fault).  Over 11 boots (debug kernel) the first event was
+ * list_del corruption in 8, stale locked_zone in 2, the page fault in 1.
  */
 #define PCP_V2_EXPECT							\
 	"list_corruption|mmrace:in two places|oops:general protection fault|" \
 	"oops:unable to handle page fault|mmrace:does not end|"		\
 	"mmrace:stale locked_zone"
+
+/*
+ * v2: DEBUG_LIST refuses the fallback's list_del() of a page whose prev
+ * is on a pcp list, and that list_del() is the first operation on the
+ * damaged lists (no cross-link can form before it: a stale locked_zone
+ * needs an earlier commit, and the failing page's prev is that page).
+ * First event in 10 of 10 boots on the debug kernel, and on stock.
+ */
+#define PCP_V2_DEBUG_EXPECT	"list_corruption:prev->next should be"
 
 static const struct mmrace_variant pcp_variants[] = {
 	{ "irqsave", "clean", "6.0: the pcp lock with IRQs disabled",
@@ -1063,7 +1255,7 @@ static const struct mmrace_variant pcp_variants[] = {
 	{ "v1", "lockdep:inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage",
 	  "trylock fast paths, spin_lock() in the list free from softirq",
 	  .duration_ms = 3000, .data = &pcp_v1 },
-	{ "v2", PCP_V2_EXPECT,
+	{ "v2", PCP_V2_DEBUG_EXPECT,
 	  "the posted fallback: list_del() of a page whose prev is on a pcp list",
 	  .duration_ms = 3000, .data = &pcp_v2 },
 	{ "v2_nodebug", PCP_V2_EXPECT,
@@ -1077,6 +1269,14 @@ static const struct mmrace_variant pcp_variants[] = {
 	  .data = &pcp_bench_final },
 	{ "bench_buddy", "clean", "ns per alloc+free pair, alloc_page()/__free_page()",
 	  .data = &pcp_bench_buddy },
+	/* The same three single-threaded, no IRQ load: see pcp_policy.single. */
+	{ "bench_irqsave_1t", "clean", "ns per alloc+free pair, irqsave, one thread, task only",
+	  .data = &pcp_bench_irqsave_1t },
+	{ "bench_final_1t", "clean", "ns per alloc+free pair, final, one thread, task only",
+	  .data = &pcp_bench_final_1t },
+	{ "bench_buddy_1t", "clean",
+	  "ns per alloc+free pair, alloc_page()/__free_page(), one thread, task only",
+	  .data = &pcp_bench_buddy_1t },
 };
 
 const struct mmrace_scenario mmrace_pcp = {
