@@ -98,8 +98,20 @@ boot() { # name plan-file params-file silence [extra kernel arguments]
 	cp "$3" "$d/params"
 	bash "$MMRACE_TOP/scripts/mkinitramfs.sh" "$d/initrd.gz" "$ko" "$d/plan" "$d/params" \
 		"$(ls "$src/mmrace_kunit.ko" 2>/dev/null)" "$fuzz"
-	bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
-		--log "$d/console.log" --accel "$accel" --silence "$4" --append "${5:-}"
+	local try
+	for try in 1 2; do
+		bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
+			--log "$d/console.log" --accel "$accel" --silence "$4" --append "${5:-}"
+		# A kernel that hung before /init ran (seen once in ~40 boots of
+		# Debian's 6.1 under TCG, both CPUs idle at the X.509 certificate
+		# load) says nothing about mmrace: boot it once more, and keep
+		# the first console beside the second.
+		grep -q '^status=poweroff' "$d/console.log.status" && break
+		grep -aq 'mmrace-guest: start' "$d/console.log" && break
+		[ "$try" = 1 ] || break
+		log "boot $1: the kernel hung before /init ran; booting it again"
+		for f in "$d"/console.log*; do mv "$f" "${f/console.log/console.try1.log}"; done
+	done
 	rm -f "$d/initrd.gz"
 	log "boot $1: $(cut -d' ' -f1,2 "$d/console.log.status")"
 }
