@@ -333,13 +333,18 @@ def test_logs_without_knobs_line_are_tolerated():
         assert all(r["knobs"] is None for r in judge.verdicts(lines))
 
 
+def only_event(name):
+    """The fixture's lines and its one event (a second one fails the test)."""
+    lines = load(name)
+    events = judge.parse_events(lines)
+    assert len(events) == 1, events
+    return lines, events[0]
+
+
 def test_stock_6_1_list_del_bug():
     """Debian's 6.1 kernel (CONFIG_BUG_ON_DATA_CORRUPTION) BUG()s on list
     corruption instead of WARNing; the panic that follows is the same event."""
-    lines = load("stock_list_del")
-    events = judge.parse_events(lines)
-    assert len(events) == 1, events
-    ev = events[0]
+    lines, ev = only_event("stock_list_del")
     assert ev["kind"] == "list_corruption"
     assert ev["scenario"] == "pcp/v2"
     assert ev["headline"].startswith("list_del corruption. prev->next should be ")
@@ -350,10 +355,7 @@ def test_stock_6_1_list_del_bug():
 
 
 def test_hvo_bbm_not_present_page_fault():
-    lines = load("hvo_bbm")
-    events = judge.parse_events(lines)
-    assert len(events) == 1, events
-    ev = events[0]
+    lines, ev = only_event("hvo_bbm")
     assert ev["kind"] == "oops"
     assert ev["scenario"] == "hvo/bbm"
     assert ev["headline"].startswith("BUG: unable to handle page fault for address: ")
