@@ -401,6 +401,8 @@ int mmrace_debugfs_init(void)
 		debugfs_create_file("stats", 0444, d, s, &mmrace_stats_fops);
 		debugfs_create_file("result", 0444, d, s, &mmrace_result_fops);
 		debugfs_create_file("knobs", 0444, d, s, &mmrace_knobs_fops);
+		if (s->sc->debugfs)
+			s->sc->debugfs(d);
 		for (k = 0; k < mmrace_slot_nr_knobs(s); k++, kf++) {
 			kf->slot = s;
 			kf->knob = k;

@@ -75,6 +75,7 @@ struct mmrace_stat {
 };
 
 struct mmrace_run;
+struct dentry;
 
 struct mmrace_scenario {
 	const char *name;
@@ -101,6 +102,11 @@ struct mmrace_scenario {
 	int (*check)(struct mmrace_run *r);
 	/* Also after a failed ->setup(): must undo whatever it got to. */
 	void (*teardown)(struct mmrace_run *r);
+	/*
+	 * Optional, at load: files of the scenario's own in its debugfs
+	 * directory (removed with it at unload), e.g. a kernel fault attr.
+	 */
+	void (*debugfs)(struct dentry *dir);
 };
 
 /* Knobs every scenario has; the scenario's own ones follow them. */
@@ -305,7 +311,6 @@ void mmrace_print_stats(struct mmrace_run *r, struct seq_file *m);
 /* debugfs.c */
 int mmrace_debugfs_init(void);
 void mmrace_debugfs_exit(void);
-struct dentry;
 
 /* inject.c: kprobe delays that widen race windows */
 int mmrace_inject_set(const char *spec);

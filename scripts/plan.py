@@ -34,7 +34,7 @@ def read_scenarios(path):
     return out
 
 
-GUEST_TESTS = ("kunit", "debugfs", "fuzz", "unload")
+GUEST_TESTS = ("kunit", "debugfs", "fuzz", "faultattr", "unload")
 
 
 def boot_args(expects):

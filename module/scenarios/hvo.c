@@ -43,8 +43,7 @@
  *
  * Restore allocation failures are injected by the fail_pct knob on every
  * kernel and, where CONFIG_FAULT_INJECTION_DEBUG_FS is set, by the fault
- * attr debugfs/mmrace/hvo/fail_restore/ (created by the first hvo run:
- * scenarios have no debugfs hook at load; removed with mmrace/ at unload).
+ * attr debugfs/mmrace/hvo/fail_restore/ (made at load, see hvo_debugfs()).
  */
 #define pr_fmt(fmt) "mmrace: " fmt
 
@@ -290,39 +289,17 @@ struct hvo {
 static DECLARE_FAULT_ATTR(hvo_fail_restore);
 #endif
 
-/*
- * debugfs/mmrace/hvo/fail_restore/: the core creates mmrace/ and gives a
- * scenario no hook, so the first run adds it under its scenario's dir.
- * It stays for later runs (the attr is static, its settings too) and
- * goes with mmrace/ at unload: debugfs_remove() is recursive and runs
- * before the module's memory goes.  Nothing here keeps a dentry.
- */
-static void hvo_fail_attr_init(void)
+/* debugfs/mmrace/hvo/fail_restore/, created at load with hvo's directory. */
+static void hvo_debugfs(struct dentry *dir)
 {
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
-	struct dentry *root, *dir, *old;
-
-	root = debugfs_lookup("mmrace", NULL);
-	if (IS_ERR_OR_NULL(root))
-		return;
-	dir = debugfs_lookup(mmrace_hvo.name, root);
-	dput(root);
-	if (IS_ERR_OR_NULL(dir))
-		return;
-	old = debugfs_lookup("fail_restore", dir);
-	if (IS_ERR_OR_NULL(old)) {
-		/*
-		 * Quiet by default: verbose 2 dumps a stack per failure with
-		 * no rate limit, thousands a second at probability 100; the
-		 * stat alloc_fail_injected counts them.
-		 */
-		hvo_fail_restore.verbose = 0;
-		fault_create_debugfs_attr("fail_restore", dir,
-					  &hvo_fail_restore);
-	} else {
-		dput(old);
-	}
-	dput(dir);
+	/*
+	 * Quiet by default: verbose 2 dumps a stack per failure with no
+	 * rate limit, thousands a second at probability 100; the stat
+	 * alloc_fail_injected counts them.
+	 */
+	hvo_fail_restore.verbose = 0;
+	fault_create_debugfs_attr("fail_restore", dir, &hvo_fail_restore);
 #endif
 }
 
@@ -1001,7 +978,6 @@ static int hvo_setup(struct mmrace_run *r)
 	}
 	for (i = 0; i < h->nr_folios; i++)
 		hvo_make_small(h, i);
-	hvo_fail_attr_init();
 	return 0;
 }
 
@@ -1278,4 +1254,5 @@ const struct mmrace_scenario mmrace_hvo = {
 	.stop = hvo_stop,
 	.check = hvo_check,
 	.teardown = hvo_teardown,
+	.debugfs = hvo_debugfs,
 };
