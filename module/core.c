@@ -195,11 +195,24 @@ const char *mmrace_run_state(struct mmrace_run *r)
 	return r->result ? "not ok" : "ok";
 }
 
-/*
- * A clean run proves itself only if it did real work in every context.
- * Not an INVARIANT (nothing broke): the run is "not ok", and the judge
- * fails a clean variant whose result is not ok.
- */
+void mmrace_floor_miss(struct mmrace_run *r, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_warn("%s/%s: work floor: %pV\n", r->sc->name, r->var->name, &vaf);
+	va_end(args);
+}
+
+bool mmrace_run_whole(const struct mmrace_run *r, u64 min_ms)
+{
+	return r->whole && r->knob[MMRACE_K_DURATION] >= min_ms;
+}
+
+/* A clean run proves itself only if it did real work in every context. */
 static int mmrace_check_floor(struct mmrace_run *r)
 {
 	u64 total = 0;
@@ -213,14 +226,14 @@ static int mmrace_check_floor(struct mmrace_run *r)
 		n = mmrace_ops_read(r, i);
 		total += n;
 		if (!n) {
-			pr_warn("%s/%s: work floor: no operation ran in context %s\n",
-				r->sc->name, r->var->name, mmrace_ctx_names[i]);
+			mmrace_floor_miss(r, "no operation ran in context %s",
+					  mmrace_ctx_names[i]);
 			return -EIO;
 		}
 	}
 	if (total < r->sc->min_ops) {
-		pr_warn("%s/%s: work floor: only %llu ops, floor is %llu\n",
-			r->sc->name, r->var->name, total, r->sc->min_ops);
+		mmrace_floor_miss(r, "only %llu ops, floor is %llu", total,
+				  r->sc->min_ops);
 		return -EIO;
 	}
 	return 0;
@@ -351,10 +364,14 @@ static noinline int mmrace_ctl(void *arg)
 	 */
 	if (!ret && ms)
 		hrtimer_start(&r->deadline, ms_to_ktime(ms), HRTIMER_MODE_REL);
-	if (!ret)
-		wait_for_completion_interruptible_timeout(&r->stop_req,
-							  ms ? msecs_to_jiffies(ms) :
-							  MAX_SCHEDULE_TIMEOUT);
+	if (!ret) {
+		long left = wait_for_completion_interruptible_timeout(&r->stop_req,
+								      ms ? msecs_to_jiffies(ms) :
+								      MAX_SCHEDULE_TIMEOUT);
+
+		/* Timed out: nobody stopped it, it ran its whole duration_ms. */
+		r->whole = ms && !left;
+	}
 	WRITE_ONCE(r->stopping, true);
 	hrtimer_cancel(&r->deadline);
 	mmrace_drivers_stop(r);

@@ -135,6 +135,7 @@ struct mmrace_run {
 	atomic64_t max[MMRACE_MAX_STATS];
 
 	bool stopping;			/* READ_ONCE() in every loop */
+	bool whole;			/* ran all duration_ms, unstopped */
 	/*
 	 * Sets @stopping at the end of duration_ms from hardirq: when every
 	 * CPU spins on what a bug variant broke (collapse/freeze), the
@@ -261,6 +262,20 @@ static inline bool mmrace_irq_spin_lock(spinlock_t *lock)
 
 /* Report a broken invariant: one console line the judge recognises. */
 __printf(2, 3) void mmrace_invariant(struct mmrace_run *r, const char *fmt, ...);
+
+/*
+ * Floors: what a clean variant must show it did (the race it guards
+ * against really happened), beyond the core's ops per context.  A missed
+ * floor is no INVARIANT (nothing broke): the run is "not ok", and the
+ * judge fails a clean variant whose result is not ok.
+ */
+__printf(2, 3) void mmrace_floor_miss(struct mmrace_run *r, const char *fmt, ...);
+/*
+ * Whether a run may be held to its scenario's floors: it lasted its whole
+ * duration_ms, of at least @min_ms.  Not a run stopped by hand or by
+ * rmmod, nor the fuzzer's 200 ms runs: those may never meet a race.
+ */
+bool mmrace_run_whole(const struct mmrace_run *r, u64 min_ms);
 
 /* Which driver context the caller is really in, for stats and asserts. */
 enum mmrace_ctx mmrace_ctx_now(void);

@@ -796,20 +796,18 @@ static void col_stop(struct mmrace_run *r)
 static bool col_floors(struct col *c)
 {
 	struct mmrace_run *r = c->r;
-	u64 ms = r->knob[MMRACE_K_DURATION];
 	u64 per = mmrace_knob(r, COL_K_SLOW_MS) *
 		  min_t(u64, mmrace_knob(r, COL_K_SWAPPED), c->nr);
 	u64 every = mmrace_knob(r, COL_K_FAIL_EVERY);
 	u64 fail_at = mmrace_knob(r, COL_K_FAIL_AT);
 	bool bad = false;
 
-	if (!ms || ms < max_t(u64, COL_FLOOR_MIN_MS, 20 * per) ||
-	    r->t_end_ns - r->t_start_ns < ms * NSEC_PER_MSEC)
+	if (!mmrace_run_whole(r, max_t(u64, COL_FLOOR_MIN_MS, 20 * per)))
 		return false;
 	if (!mmrace_stat_read(r, COL_COLLAPSED)) {
-		mmrace_invariant(r,
-				 "floor: collapsed 0 in %llu ms (%llu attempts): no new page ever went in under the readers",
-				 ms, c->attempts);
+		mmrace_floor_miss(r,
+				  "collapsed 0 in %llu attempts: no new page ever went in under the readers",
+				  c->attempts);
 		bad = true;
 	}
 	/*
@@ -819,9 +817,9 @@ static bool col_floors(struct col *c)
 	 */
 	if (every && fail_at && fail_at <= c->nr && c->attempts >= 3 * every &&
 	    !mmrace_stat_read(r, COL_FAILED_INJECTED)) {
-		mmrace_invariant(r,
-				 "floor: collapse_failed_injected 0 after %llu attempts, fail_every %llu: the rollback never ran",
-				 c->attempts, every);
+		mmrace_floor_miss(r,
+				  "collapse_failed_injected 0 after %llu attempts, fail_every %llu: the rollback never ran",
+				  c->attempts, every);
 		bad = true;
 	}
 	return bad;

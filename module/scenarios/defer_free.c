@@ -523,10 +523,9 @@ static void df_stop(struct mmrace_run *r)
  * drain can overtake anything and pending_spins stayed 0).  In the ~4 s
  * default runs every boot seen, debug and stock kernel, deferred and
  * drained at least 384 pages (llist 893), and pending_spins was at
- * least 12169 (30 min: 75 M), on a host loaded 5x over.  Checked only on a run that lasted its
- * whole duration_ms, of DF_FLOOR_MIN_MS or more, with an IRQ context
- * driven: not on runs stopped by hand or by rmmod, nor on the fuzzer's
- * 200 ms runs.
+ * least 12169 (30 min: 75 M), on a host loaded 5x over.  Held only to a
+ * run that lasted its whole duration_ms, of DF_FLOOR_MIN_MS or more, with
+ * an IRQ context driven (mmrace_run_whole()).
  */
 #define DF_FLOOR_MIN_MS		2000
 #define DF_IRQ_CTXS	(BIT(MMRACE_CTX_SOFTIRQ) | BIT(MMRACE_CTX_HRTIMER) | \
@@ -535,20 +534,18 @@ static void df_stop(struct mmrace_run *r)
 static bool df_floors(struct df *df)
 {
 	struct mmrace_run *r = df->r;
-	u64 ms = r->knob[MMRACE_K_DURATION];
 	u64 deferred = mmrace_stat_read(r, DF_DEFERRED_N);
 	u64 drained = mmrace_stat_read(r, DF_DRAINED);
 	u64 spins = mmrace_stat_read(r, DF_PENDING_SPINS);
 	bool bad = false;
 
 	if (df->pol->defer == DF_DIRECT || !(r->contexts & DF_IRQ_CTXS) ||
-	    ms < DF_FLOOR_MIN_MS ||
-	    r->t_end_ns - r->t_start_ns < ms * NSEC_PER_MSEC)
+	    !mmrace_run_whole(r, DF_FLOOR_MIN_MS))
 		return false;
 	if (!deferred || !drained) {
-		mmrace_invariant(r,
-				 "floor: deferred %llu, drained %llu in %llu ms: no free from IRQ context went through the deferral",
-				 deferred, drained, ms);
+		mmrace_floor_miss(r,
+				  "deferred %llu, drained %llu: no free from IRQ context went through the deferral",
+				  deferred, drained);
 		bad = true;
 	}
 	if (df->pol->defer != DF_XCHG || spins)
@@ -567,10 +564,10 @@ static bool df_floors(struct df *df)
 			r->sc->name, r->var->name);
 		return bad;
 	}
-	mmrace_invariant(r,
-			 "floor: pending_spins 0 in %llu ms (stall_overtaken %llu, stall_alone %llu): no drain ever reached a producer's node before its write of next, the marker was never needed",
-			 ms, mmrace_stat_read(r, DF_STALL_OVERTAKEN),
-			 mmrace_stat_read(r, DF_STALL_ALONE));
+	mmrace_floor_miss(r,
+			  "pending_spins 0 (stall_overtaken %llu, stall_alone %llu): no drain ever reached a producer's node before its write of next, the marker was never needed",
+			  mmrace_stat_read(r, DF_STALL_OVERTAKEN),
+			  mmrace_stat_read(r, DF_STALL_ALONE));
 	return true;
 }
 

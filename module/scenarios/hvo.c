@@ -1061,8 +1061,8 @@ static unsigned int hvo_check_floors(struct hvo *h)
 	for_each_set_bit(i, &floors, HVO_NR) {
 		if (mmrace_stat_read(r, i))
 			continue;
-		pr_warn("%s/%s: work floor: %s is 0, the race did not run\n",
-			r->sc->name, r->var->name, r->sc->stats[i].name);
+		mmrace_floor_miss(r, "%s is 0, the race did not run",
+				  r->sc->stats[i].name);
 		bad++;
 	}
 	return bad;
