@@ -1036,11 +1036,9 @@ static unsigned int hvo_check_refs(struct hvo *h, unsigned int folio)
  * A clean run proves the fix only if what it fixes ran: folios folded
  * and unfolded under the getters, fake heads met, frees refused.  The
  * core's work floor counts ops, and a run whose task contexts were
- * starved passes it having moved nothing.  Like that floor, a pr_warn
- * and not an INVARIANT: nothing broke, and the fuzzer's clean runs with
- * random knobs (no task context, fail_pct 0 or 100) must not splat; the
- * judge fails a clean run that is not ok.  A floor applies only where
- * the knobs let it be reached.  Lowest values in the 18 default-knob
+ * starved passes it having moved nothing.  Held only to a run that went
+ * its whole duration_ms, and only where the knobs let a floor be reached
+ * (task context driven; fail_pct 0 or 100 take some away).  Lowest values in the 18 default-knob
  * runs per variant that check (debug, stock), soak and bench left (4 s
  * runs on loaded hosts): remap_free 25 fixed, 86 refuse, 16 (one per
  * folio) offline_refuse; restore 13 fixed, 73 refuse; fake_head_skips
@@ -1052,7 +1050,7 @@ static unsigned int hvo_check_floors(struct hvo *h)
 	unsigned long floors = h->pol->floors;
 	unsigned int i, bad = 0;
 
-	if (!(r->contexts & BIT(MMRACE_CTX_TASK)))
+	if (!(r->contexts & BIT(MMRACE_CTX_TASK)) || !mmrace_run_whole(r, 0))
 		return 0;
 	if (h->fail_pct >= 100)
 		floors &= ~BIT(HVO_S_RESTORE);
