@@ -15,7 +15,7 @@ mmrace's module brackets every provocation with markers (pr_fmt "mmrace: "):
     mmrace: INVARIANT <scenario>/<variant>: <text>
     mmrace: # <scenario>/<variant> knobs: name=value name=value ...
 
-The knobs line (right after BEGIN; absent from older logs) records every
+The knobs line (after BEGIN, once setup ran; absent from older logs) records every
 knob of the run, so a verdict can be reproduced.  scripts/boot.sh appends
 ``mmrace-host: guest hung ...`` (or ``timeout``) to the log of a guest that
 went silent: that is a ``hang`` event of the run in progress.
