@@ -101,15 +101,33 @@ void mmrace_stat_max(struct mmrace_run *r, unsigned int i, u64 v)
 	}
 }
 
-void mmrace_invariant(struct mmrace_run *r, const char *fmt, ...)
+/* "<before><scenario>/<variant><after><message>", an error or a warning. */
+static __printf(5, 0) void mmrace_vsay(struct mmrace_run *r, bool err,
+				       const char *before, const char *after,
+				       const char *fmt, va_list args)
 {
 	struct va_format vaf;
+	va_list copy;
+
+	/* %pV wants a pointer to a va_list it may consume: our own copy. */
+	va_copy(copy, args);
+	vaf.fmt = fmt;
+	vaf.va = &copy;
+	if (err)
+		pr_err("%s%s/%s%s%pV\n", before, r->sc->name, r->var->name,
+		       after, &vaf);
+	else
+		pr_warn("%s%s/%s%s%pV\n", before, r->sc->name, r->var->name,
+			after, &vaf);
+	va_end(copy);
+}
+
+void mmrace_invariant(struct mmrace_run *r, const char *fmt, ...)
+{
 	va_list args;
 
 	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	pr_err("INVARIANT %s/%s: %pV\n", r->sc->name, r->var->name, &vaf);
+	mmrace_vsay(r, true, "INVARIANT ", ": ", fmt, args);
 	va_end(args);
 }
 
@@ -197,13 +215,10 @@ const char *mmrace_run_state(struct mmrace_run *r)
 
 void mmrace_floor_miss(struct mmrace_run *r, const char *fmt, ...)
 {
-	struct va_format vaf;
 	va_list args;
 
 	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	pr_warn("%s/%s: work floor: %pV\n", r->sc->name, r->var->name, &vaf);
+	mmrace_vsay(r, false, "", ": work floor: ", fmt, args);
 	va_end(args);
 }
 
