@@ -22,7 +22,11 @@ went silent: that is a ``hang`` event of the run in progress.
 
 An event is attributed to the scenario whose BEGIN came last and has not yet
 ENDed.  The expectation grammar is ``clean`` or alternatives joined with
-``|``, each ``kind`` or ``kind:headline substring``.
+``|``, each ``kind`` or ``kind:substring``, where several substrings joined
+with ``&`` must all be found in the event's headline, detail or lock (the
+first lock class a lockdep report names).  A bug variant is caught only when
+the *first* report after its BEGIN matches: what the kernel prints after
+that, in the same cascade, may be anything.
 
 For import (scripts/report.py does ``import judge``), the entry points are
 :func:`parse_events`, :func:`parse_markers` and :func:`verdicts`; all return
@@ -102,6 +106,9 @@ PATTERNS = [
     ("hard_lockup", r"(?:watchdog: |NMI watchdog: )?(?P<h>(?:CPU\d+: )?Watchdog detected hard LOCKUP.*)"),
     ("rcu_stall", r"(?:rcu: )?(?P<h>INFO: rcu\w* (?:self-)?detected (?:expedited )?stalls?\b.*)"),
     ("hung_task", r"(?P<h>INFO: task .+:\d+ blocked for more than \d+ seconds\.?)"),
+    # VM_BUG_ON_PAGE(): dump_page()'s last line comes just before the BUG()
+    # (whose "kernel BUG at" is then folded in): the condition is the news.
+    ("vm_bug", r"(?P<h>page dumped because: VM_BUG_ON_\w+\(.*)"),
     ("oops", r"(?P<h>BUG: unable to handle (?:page fault|kernel).*)"),
     ("oops", r"(?P<h>BUG: kernel NULL pointer dereference.*)"),
     ("oops", r"(?P<h>BUG: stack guard page was hit.*)"),
@@ -162,6 +169,8 @@ _NOT_DETAIL = re.compile(
     r"^\"echo 0 > |^Kernel Offset|^---\[ end |^-+\[ cut here|^\s*(?:\? )?0x[0-9a-f]+$"
 )
 _PF_LINE = re.compile(r"^#PF: ")
+# A lockdep class as its reports print it: "ffff... (&pcp->lock){+.?.}-{2:2}".
+_LOCK_CLASS = re.compile(r"\((?P<lock>[^\s(){}]+)\)\{[-+.?|]+\}")
 
 
 def classify(text):
@@ -265,7 +274,7 @@ def parse_markers(lines):
 def _new_event(kind, headline, n, t, scen):
     return {
         "kind": kind, "headline": headline, "detail": None, "line": n,
-        "end_line": n, "time": t, "cpu": None, "task": None,
+        "end_line": n, "time": t, "cpu": None, "task": None, "lock": None,
         "scenario": scen[0] if scen else None,
         "t_since_begin": (round(t - scen[1], 6)
                           if scen and t is not None and scen[1] is not None else None),
@@ -294,6 +303,10 @@ def _note_body_line(ev, text, state, headline_line=False):
             if m:
                 ev["cpu"] = int(m.group(1))
                 break
+    if ev["kind"] == "lockdep" and ev["lock"] is None:
+        m = _LOCK_CLASS.search(text)
+        if m:
+            ev["lock"] = m.group("lock")
     if headline_line:
         return
     if _PF_LINE.match(text):
@@ -447,26 +460,26 @@ def parse_events(lines):
 # ---------------------------------------------------------------------------
 
 def parse_expectation(expect):
-    """Split an expectation into [(kind, substring-or-None), ...]."""
+    """Split an expectation into [(kind, [substring, ...]), ...]."""
     alts = []
     for alt in (expect or "").split("|"):
         alt = alt.strip()
         if not alt:
             continue
         kind, _, sub = alt.partition(":")
-        alts.append((kind.strip(), sub.strip() or None))
+        alts.append((kind.strip(), [x.strip() for x in sub.split("&") if x.strip()]))
     return alts
 
 
 def event_matches(event, alternatives):
-    """True if ``event`` satisfies one (kind, substring) alternative.
+    """True if ``event`` satisfies one (kind, substrings) alternative.
 
-    The substring is searched case-insensitively in headline and detail; a
-    bare kind matches any headline of that kind.
+    Every substring is searched case-insensitively in headline, detail and
+    lock; a bare kind matches any headline of that kind.
     """
-    hay = ("%s\n%s" % (event.get("headline") or "", event.get("detail") or "")).lower()
-    for kind, sub in alternatives:
-        if event["kind"] == kind and (sub is None or sub.lower() in hay):
+    hay = "\n".join(event.get(k) or "" for k in ("headline", "detail", "lock")).lower()
+    for kind, subs in alternatives:
+        if event["kind"] == kind and all(x.lower() in hay for x in subs):
             return True
     return False
 
@@ -475,8 +488,10 @@ def _row(mk, evs):
     """Judge one BEGIN..END window given the events attributed to it."""
     alts = parse_expectation(mk["expect"])
     clean = [k for k, _ in alts] == ["clean"]
-    match = next((e for e in evs if event_matches(e, alts)), None) if not clean else None
-    shown = match or (evs[0] if evs else None)
+    # The first report is the one that counts: a detector that fires only
+    # after another one did was reached through the first one's damage.
+    shown = evs[0] if evs else None
+    match = shown if shown and not clean and event_matches(shown, alts) else None
     ended = mk["end_line"] is not None
     if not ended and not mk["output_after_begin"]:
         verdict = "hang"
@@ -496,6 +511,7 @@ def _row(mk, evs):
     return {
         "id": mk["id"], "expect": mk["expect"],
         "observed": "%s:%s" % (shown["kind"], shown["headline"]) if shown else None,
+        "lock": shown["lock"] if shown else None,
         "t_detect": shown["t_since_begin"] if shown else None,
         "verdict": verdict, "events": len(evs), "result": mk["result"],
         "begin_line": mk["begin_line"], "end_line": mk["end_line"],
@@ -506,9 +522,10 @@ def _row(mk, evs):
 def verdicts(lines):
     """Return one verdict dict per scenario window (see :func:`_row`).
 
-    Verdicts: PASS; FAIL (clean run had events or result!=ok, or a bug was
-    expected and nothing fired); ERROR (clean run never ENDed, or only other
-    detectors fired); hang (the guest printed nothing after BEGIN but the
+    Verdicts: PASS (a bug variant's first report matches its expectation,
+    or a clean run ENDed ok without a report); FAIL (clean run had events
+    or result!=ok, or a bug was expected and nothing fired); ERROR (clean
+    run never ENDed, or the first report is another detector's); hang (the guest printed nothing after BEGIN but the
     knobs record; boot.sh's notice does not count either).  A log with no
     BEGIN marker yields a single row with id None: ``hang`` if the guest
     printed nothing at all, else ``ERROR``.
@@ -523,7 +540,7 @@ def verdicts(lines):
         return [{
             "id": None, "expect": None,
             "observed": "%s:%s" % (first["kind"], first["headline"]) if first else None,
-            "t_detect": None, "verdict": "hang" if empty else "ERROR",
+            "lock": first["lock"] if first else None, "t_detect": None, "verdict": "hang" if empty else "ERROR",
             "events": len(events), "result": None, "begin_line": None, "end_line": None,
             "knobs": None,
         }]

@@ -42,6 +42,7 @@ DETECTOR_CONFIG = {
     "sleep_in_atomic": "CONFIG_DEBUG_ATOMIC_SLEEP",
     "debug_objects": "CONFIG_DEBUG_OBJECTS",
     "bad_page": "CONFIG_DEBUG_VM",
+    "vm_bug": "CONFIG_DEBUG_VM",
 }
 
 
