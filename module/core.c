@@ -474,7 +474,7 @@ static struct mmrace_run *mmrace_run_alloc(struct mmrace_slot *s)
 		r->knob[MMRACE_K_DURATION] = duration_ms ?: r->var->duration_ms ?:
 					     sc->duration_ms ?: MMRACE_DEFAULT_DURATION_MS;
 	if (!r->knob[MMRACE_K_CONTEXTS])
-		r->knob[MMRACE_K_CONTEXTS] = sc->contexts;
+		r->knob[MMRACE_K_CONTEXTS] = r->var->contexts ?: sc->contexts;
 	if (!r->knob[MMRACE_K_THREADS])
 		r->knob[MMRACE_K_THREADS] = threads ?: num_online_cpus();
 	init_completion(&r->stop_req);

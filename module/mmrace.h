@@ -52,6 +52,12 @@ struct mmrace_variant {
 	const char *doc;
 	/* Defaults that differ from the scenario's, e.g. a longer run. */
 	u64 duration_ms;
+	/*
+	 * Contexts driven unless the user says, when the thread names fewer
+	 * than the scenario's (defer_free/direct: task and softirq, as the
+	 * I/O completion of 000 was a softirq).  0: the scenario's.
+	 */
+	unsigned int contexts;
 	/* The scenario's own description of how this variant behaves. */
 	const void *data;
 };
