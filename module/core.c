@@ -23,7 +23,7 @@
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/sched/clock.h>
-#include "mmrace.h"
+#include "harness.h"
 #include "compat.h"
 #include "trace.h"
 

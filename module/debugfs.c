@@ -24,7 +24,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include "mmrace.h"
+#include "harness.h"
 
 #define MMRACE_WORD	64
 

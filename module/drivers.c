@@ -21,7 +21,7 @@
 #include <linux/delay.h>
 #include <linux/cpumask.h>
 #include <linux/sched/clock.h>
-#include "mmrace.h"
+#include "harness.h"
 #include "compat.h"
 
 const char *const mmrace_ctx_names[MMRACE_NR_CTX] = {
