@@ -185,6 +185,10 @@ def judge_boot(bootdir, config):
             verdict, headline = "SKIP", why
         elif verdict == "hang":
             verdict, headline = "ERROR", "guest hung after BEGIN (boot %s)" % res["boot_status"]
+        # The report that decided the verdict, whole: a table cuts it short.
+        res["first_report"] = ({k: first[k] for k in ("kind", "headline", "detail", "lock",
+                                                      "line", "t_since_begin")}
+                               if first else None)
         res.update(expect=row["expect"], verdict=verdict,
                    observed=(observed.split(":", 1)[0] if observed else "clean"),
                    headline=headline, t_detect=row["t_detect"], figures=figs,
@@ -330,6 +334,7 @@ def kcidb(results, meta, resdir):
                 "headline": r["headline"], "t_detect_s": r["t_detect"],
                 "boot": r["boot"], "boot_status": r["boot_status"],
                 "figures": figs, "knobs": r.get("knobs"),
+                "first_report": r.get("first_report"),
             },
         }
         if r["excerpt"]:

@@ -183,6 +183,36 @@ def test_expectation_matching():
     assert not judge.event_matches(ev, judge.parse_expectation("warning"))
 
 
+def test_expectation_substrings_joined_by_and_all_must_match():
+    lines = load("lockdep_irq")
+    ev = judge.parse_events(lines)[0]
+    assert ev["lock"] == "irqlock"
+    assert judge.event_matches(ev, judge.parse_expectation(
+        "lockdep:{HARDIRQ-ON-W} -> {IN-HARDIRQ-W}&irqlock"))
+    assert not judge.event_matches(ev, judge.parse_expectation(
+        "lockdep:{HARDIRQ-ON-W} -> {IN-HARDIRQ-W}&mmrace_hugetlb_lock"))
+    assert not judge.event_matches(ev, judge.parse_expectation(
+        "lockdep:{SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}&irqlock"))
+
+
+def _with_expect(lines, expect):
+    """The same real log, its BEGIN line asking for another expectation."""
+    return [x.replace("expect=sleep_in_atomic", "expect=" + expect) for x in lines]
+
+
+def test_only_the_first_report_decides():
+    # sleep.log: "scheduling while atomic", then a WARNING in the same
+    # cascade.  The second report matching is no catch: ERROR.
+    lines = load("sleep")
+    kinds = [e["kind"] for e in judge.parse_events(lines)]
+    assert kinds == ["sleep_in_atomic", "warning"]
+    assert judge.verdicts(lines)[0]["verdict"] == "PASS"
+    row = judge.verdicts(_with_expect(lines, "warning"))[0]
+    assert row["verdict"] == "ERROR"
+    assert row["observed"].startswith("sleep_in_atomic:BUG: scheduling while atomic")
+    assert judge.verdicts(_with_expect(lines, "warning|sleep_in_atomic"))[0]["verdict"] == "PASS"
+
+
 def test_crlf_and_interleaved_noise_tolerated():
     lines = load("lockdep_irq")
     ev0 = judge.parse_events(lines)[0]

@@ -207,7 +207,11 @@ def test_results_json_shape(tmp_path):
         assert t["status"] in STATUSES
         assert t["duration"] is None or t["duration"] > 0
         assert set(t["misc"]) == {"expect", "observed", "headline", "t_detect_s", "boot",
-                                  "boot_status", "figures", "knobs"}
+                                  "boot_status", "figures", "knobs", "first_report"}
+        fr = t["misc"]["first_report"]
+        if t["misc"]["expect"] not in (None, "clean", "ok") and t["status"] == "PASS":
+            # A caught bug names the report that decided it, uncut.
+            assert fr["headline"] == t["misc"]["headline"] and fr["kind"] == t["misc"]["observed"]
         # No real log has the module's knobs line yet: null, not an error.
         assert t["misc"]["knobs"] is None
         for fig in t["misc"]["figures"].values():
