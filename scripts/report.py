@@ -22,28 +22,18 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import detectors  # noqa: E402
 import judge  # noqa: E402
+import protocol  # noqa: E402
 
 EXCERPT_MAX = 16 * 1024
-_STAT = re.compile(r"mmrace:\s+# (?P<id>\S+) (?P<key>[a-z0-9_]+): (?P<val>\d+)$")
-_SKIP = re.compile(r"mmrace: ok \d+ (?P<id>\S+) # SKIP (?P<why>.*)$")
+_STAT = protocol.STAT
+_SKIP = protocol.KTAP_SKIP
 
-# The kernel option each detector needs; a kernel without it cannot
-# give that verdict, so the row is SKIP with the option named.
-DETECTOR_CONFIG = {
-    "lockdep": "CONFIG_PROVE_LOCKING",
-    "list_corruption": "CONFIG_DEBUG_LIST",
-    "kfence": "CONFIG_KFENCE",
-    "kasan": "CONFIG_KASAN",
-    "soft_lockup": "CONFIG_SOFTLOCKUP_DETECTOR",
-    "hard_lockup": "CONFIG_HARDLOCKUP_DETECTOR",
-    "hung_task": "CONFIG_DETECT_HUNG_TASK",
-    "rcu_stall": "CONFIG_RCU_STALL_COMMON",
-    "sleep_in_atomic": "CONFIG_DEBUG_ATOMIC_SLEEP",
-    "debug_objects": "CONFIG_DEBUG_OBJECTS",
-    "bad_page": "CONFIG_DEBUG_VM",
-    "vm_bug": "CONFIG_DEBUG_VM",
-}
+# The kernel option each detector needs (scripts/detectors.py); a kernel
+# without it cannot give that verdict, so the row is SKIP with the option
+# named.
+DETECTOR_CONFIG = {k["kind"]: k["config"] for k in detectors.KINDS if k["config"]}
 
 
 def read_config(path):
@@ -83,9 +73,9 @@ def unit_of(key):
 
 
 def read_lines(path):
+    """A file's lines as the judge numbers them ([] if it cannot be read)."""
     try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", errors="replace").replace("\r", "").split("\n")
+        return judge.read_lines(path)
     except OSError:
         return []
 
@@ -203,19 +193,16 @@ def window(lines, script, n):
     """Is console line @n inside the guest test script's begin/end?"""
     inside = False
     for i, raw in enumerate(lines[:n], 1):
-        text = raw
-        if "mmrace-guest: test begin %s" % script in text:
-            inside = True
-        elif "mmrace-guest: test end %s" % script in text:
-            inside = False
+        m = protocol.TEST_BEGIN.search(raw) or protocol.TEST_END.search(raw)
+        if m and m.group("script") == script:
+            inside = m.re is protocol.TEST_BEGIN
         if i == n:
             return inside
     return False
 
 
-_GTEST = re.compile(r"mmrace-test: (?P<res>ok|not ok|skip) (?P<name>\S+)(?P<rest>.*)$")
-# KUnit's own KTAP result lines (cases are indented under their suite).
-_KTAP = re.compile(r"^\s*(?P<res>ok|not ok) \d+ (?P<name>\S+)(?: # (?P<dir>SKIP.*))?$")
+_GTEST = protocol.TEST_RESULT
+_KTAP = protocol.KUNIT_RESULT
 
 
 def guest_tests(lines, script, bootdir, status):
@@ -223,10 +210,9 @@ def guest_tests(lines, script, bootdir, status):
     out, inside = [], False
     for raw in lines:
         text = judge.split_line(raw)[1]
-        if "mmrace-guest: test begin %s" % script in text:
-            inside = True
-        elif "mmrace-guest: test end %s" % script in text:
-            inside = False
+        m = protocol.TEST_BEGIN.search(text) or protocol.TEST_END.search(text)
+        if m and m.group("script") == script:
+            inside = m.re is protocol.TEST_BEGIN
         m = _GTEST.search(text) if inside else None
         if not m and inside and script == "kunit":
             m = _KTAP.match(text)

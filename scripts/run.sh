@@ -107,7 +107,7 @@ boot() { # name plan-file params-file silence [extra kernel arguments]
 		# load) says nothing about mmrace: boot it once more, and keep
 		# the first console beside the second.
 		grep -q '^status=poweroff' "$d/console.log.status" && break
-		grep -aq 'mmrace-guest: start' "$d/console.log" && break
+		python3 "$MMRACE_TOP/scripts/protocol.py" reached "$d/console.log" && break
 		[ "$try" = 1 ] || break
 		log "boot $1: the kernel hung before /init ran; booting it again"
 		for f in "$d"/console.log*; do mv "$f" "${f/console.log/console.try1.log}"; done
@@ -123,7 +123,7 @@ if [ ! -s "$list" ]; then
 	: >"$res/empty"
 	echo LIST=1 >"$res/list.params"
 	boot list "$res/empty" "$res/list.params" 30
-	sed -n 's/^mmrace-guest: scenario //p' "$res/boots/list/console.log" | tr -d '\r' >"$list.tmp"
+	python3 "$MMRACE_TOP/scripts/protocol.py" scenarios "$res/boots/list/console.log" >"$list.tmp"
 	[ -s "$list.tmp" ] || die "list boot printed no scenarios: $res/boots/list/console.log"
 	mv "$list.tmp" "$list"
 fi
@@ -137,6 +137,8 @@ nboots=$(cut -f1 "$res/plan.txt" | sort -u | wc -l)
 log "plan: $(wc -l <"$res/plan.txt") runs in $nboots boots, $jobs at a time"
 
 printf '%s\n' "${params[@]}" >"$res/params"
+# The guest notices that a detector spoke by the kinds' own strings.
+printf "SPLAT='%s'\n" "$(python3 "$MMRACE_TOP/scripts/detectors.py" --guest-splat)" >>"$res/params"
 running=0
 # Interrupted, stop the boots in flight (boot.sh then kills its guest).
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
@@ -144,11 +146,8 @@ trap 'exit 143' TERM INT
 for name in $(cut -f1 "$res/plan.txt" | uniq); do
 	awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$res/plan.txt" >"$res/plan.$name"
 	append=$(awk -F'\t' -v n="$name" '$1 == n { print $3; exit }' "$res/plan.txt")
-	# A boot whose variant must splat may deadlock after reporting: a
-	# shorter silence before calling it hung.  Both are generous: on a
-	# loaded TCG host a guest can be quiet for tens of seconds.
-	silence=120
-	grep -q 'bug' <<<"$name" && silence=60
+	# How long a silent guest may stay so: plan.py (scripts/detectors.py).
+	silence=$(awk -F'\t' -v n="$name" '$1 == n { print $4; exit }' "$res/plan.txt")
 	# The unload test scans for leaks: kmemleak only where it is wanted.
 	[[ $name == guest-tests* ]] && append="$append kmemleak=on"
 	boot "$name" "$res/plan.$name" "$res/params" "$silence" "$append" &
