@@ -66,6 +66,16 @@ KINDS = [
          (r"\[ (?:INFO|BUG): (?P<h>(?:%s)) \]$" % _LOCKDEP_RX, "{h}"),
          (r"(?P<h>INFO: trying to register non-static key\.)", "trying to register non-static key"),
          (r"(?P<h>DEBUG_LOCKS_WARN_ON\(.*\))", "DEBUG_LOCKS_WARN_ON"),
+         # lib/locking-selftest.c at boot.
+         (r"(?P<h>BUG: +\d+ unexpected failures \(out of \d+\) - debugging disabled!)",
+          "locking selftest failed"),
+     ]},
+    {"kind": "rcu", "config": None, "guest": ["Double-freed", "RCU read-side", "Leaked duplicate"],
+     "headers": [
+         (r"(?:rcu: )?(?P<h>(?P<fn>\w+)\(\): Double-freed (?:CB|call)\b.*)", "{fn}: double free"),
+         (r"(?P<h>Voluntary context switch within RCU read-side critical section!)",
+          "context switch in RCU read-side critical section"),
+         (r"(?P<h>call_srcu\(\): Leaked duplicate callback)", "call_srcu: duplicate callback"),
      ]},
     {"kind": "spinlock", "config": "CONFIG_DEBUG_SPINLOCK", "guest": ["BUG:"],
      "headers": [
@@ -81,42 +91,58 @@ KINDS = [
      "headers": [
          (r"(?P<h>ODEBUG: (?P<op>\w+(?: \w+)?) (?:not available|active|\(active state).*)",
           "ODEBUG: {op}"),
-         (r"(?P<h>ODEBUG: (?:object \S+ is on stack|Out of memory|selftest \S+ failed).*)",
+         (r"(?P<h>ODEBUG: (?:object \S+ is (?:NOT )?on stack|selftest (?:\S+ failed|wrong state)).*)",
           "ODEBUG bug"),
      ]},
     {"kind": "kasan", "config": "CONFIG_KASAN", "guest": ["BUG: KASAN"],
-     "headers": [(r"(?P<h>BUG: KASAN: (?P<what>[\w-]+(?: \w+)?) in .*)", "KASAN: {what}")]},
+     "headers": [(r"(?P<h>BUG: KASAN: (?P<what>[\w-]+(?: \w+)?)(?: in .*)?$)", "KASAN: {what}")]},
     {"kind": "kfence", "config": "CONFIG_KFENCE", "guest": ["BUG: KFENCE"],
      "headers": [(r"(?P<h>BUG: KFENCE: (?P<what>[\w -]+?) in .*)", "KFENCE: {what}")]},
     {"kind": "kcsan", "config": "CONFIG_KCSAN", "guest": ["BUG: KCSAN"],
-     "headers": [(r"(?P<h>BUG: KCSAN: (?P<what>[\w -]+?) in .*)", "KCSAN: {what}")]},
+     "headers": [(r"(?P<h>BUG: KCSAN: (?P<what>[\w :-]+?) in .*)", "KCSAN: {what}")]},
     {"kind": "slub", "config": "CONFIG_SLUB_DEBUG", "guest": ["BUG "],
-     "headers": [(r"(?P<h>BUG (?P<cache>[\w-]+) \((?:Not tainted|Tainted: [^)]*)\): (?P<what>.*))",
-                  "BUG: {what}")]},
+     "headers": [
+         (r"(?P<h>BUG (?P<cache>\S+) \((?:Not tainted|Tainted: [^)]*)\): (?P<what>.*))",
+          "BUG: {what}"),
+         # 6.12 names the corruption first, then the "BUG <cache>" banner.
+         (r"(?P<h>\[(?P<what>[\w ]+ overwritten)\] 0x[0-9a-f]+-0x[0-9a-f]+ @offset=.*)",
+          "SLUB: {what}"),
+     ]},
     # bad_page() reports in every kernel; DEBUG_VM only checks more often.
     {"kind": "bad_page", "config": None, "guest": ["BUG: Bad page"],
-     "headers": [(r"(?P<h>BUG: Bad page (?P<what>state|map|cache)\b.*)", "BUG: Bad page {what}")]},
+     "headers": [(r"(?P<h>BUG: Bad page (?P<what>state|cache)\b.*)", "BUG: Bad page {what}")]},
     {"kind": "mm", "config": None, "guest": ["BUG: "],
      "headers": [
+         (r"(?P<h>BUG: Bad page map\b.*)", "BUG: Bad page map"),
          (r"(?P<h>BUG: Bad rss-counter state .*)", "BUG: Bad rss-counter state"),
          (r"(?P<h>BUG: non-zero pgtables_bytes on freeing mm.*)", "BUG: non-zero pgtables_bytes"),
+         (r"(?P<h>BUG: mempool element poison mismatch)", "BUG: mempool element poison mismatch"),
      ]},
     {"kind": "vm_bug", "config": "CONFIG_DEBUG_VM", "guest": ["page dumped because: VM_BUG_ON"],
      # VM_BUG_ON_PAGE(): dump_page()'s last line comes just before the
      # BUG() (whose "kernel BUG at" is then folded in): the condition is
      # the news.
-     "headers": [(r"(?P<h>page dumped because: (?P<m>VM_BUG_ON_\w+)\(.*)", "{m}")]},
+     "headers": [
+         (r"(?P<h>page dumped because: (?P<m>VM_(?:BUG|WARN)_ON\w*)\(.*)", "{m}"),
+         # dump_vma() and dump_mm() of VM_BUG_ON_VMA() and VM_BUG_ON_MM().
+         (r"(?P<h>vma [0-9a-f]{8,16} start [0-9a-f]{8,16} end [0-9a-f]{8,16} mm .*)",
+          "VM_BUG_ON_VMA"),
+         (r"(?P<h>mm [0-9a-f]{8,16} task_size \d+.*)", "VM_BUG_ON_MM"),
+     ]},
     {"kind": "sleep_in_atomic", "config": "CONFIG_DEBUG_ATOMIC_SLEEP", "guest": ["BUG: "],
      "headers": [
          (r"(?P<h>BUG: sleeping function called from invalid context.*)",
           "BUG: sleeping function called from invalid context"),
          (r"(?P<h>BUG: scheduling while atomic.*)", "BUG: scheduling while atomic"),
-         (r"(?P<h>BUG: workqueue leaked (?:atomic, )?lock or RCU.*)",
-          "BUG: workqueue leaked lock or atomic"),
+         (r"(?P<h>BUG: scheduling in a non-blocking section.*)",
+          "BUG: scheduling in a non-blocking section"),
      ]},
     {"kind": "preempt", "config": "CONFIG_DEBUG_PREEMPT", "guest": ["BUG: using "],
-     "headers": [(r"(?P<h>BUG: using (?P<fn>[\w]+)\(\) in preemptible .*)",
-                  "BUG: using {fn}() in preemptible")]},
+     "headers": [
+         (r"(?P<h>BUG: using (?P<fn>[\w]+)\(\) in preemptible .*)", "BUG: using {fn}() in preemptible"),
+         (r"(?P<h>BUG: assuming (?P<what>atomic|non migratable) context at .*)",
+          "BUG: assuming {what} context"),
+     ]},
     {"kind": "soft_lockup", "config": "CONFIG_SOFTLOCKUP_DETECTOR", "silence": 60,
      "boot_args": "watchdog_thresh=2", "guest": ["soft lockup"],
      "headers": [(r"(?:(?:NMI )?watchdog: )?(?P<h>BUG: soft lockup - CPU#\d+ stuck for .*)",
@@ -125,7 +151,11 @@ KINDS = [
      "headers": [(r"(?:(?:NMI )?watchdog: )?(?P<h>(?:CPU\d+: )?Watchdog detected hard LOCKUP.*)",
                   "watchdog: hard LOCKUP")]},
     {"kind": "workqueue", "config": "CONFIG_WQ_WATCHDOG", "guest": ["workqueue lockup"],
-     "headers": [(r"(?P<h>BUG: workqueue lockup - pool.*)", "BUG: workqueue lockup")]},
+     "headers": [
+         (r"(?P<h>BUG: workqueue lockup - pool.*)", "BUG: workqueue lockup"),
+         (r"(?P<h>BUG: workqueue leaked (?:atomic, )?lock or (?:RCU|atomic).*)",
+          "BUG: workqueue leaked lock or atomic"),
+     ]},
     {"kind": "rcu_stall", "config": "CONFIG_RCU_STALL_COMMON", "guest": ["detected stall",
                                                                          "self-detected stall",
                                                                          "detected expedited stall"],
@@ -135,26 +165,44 @@ KINDS = [
      "boot_args": "sysctl.kernel.hung_task_timeout_secs=5", "guest": ["blocked for more than"],
      "headers": [(r"(?P<h>INFO: task .+:\d+ blocked for more than \d+ seconds\.?)",
                   "INFO: task hung")]},
+    {"kind": "ubsan", "config": "CONFIG_UBSAN", "guest": ["UBSAN:"],
+     "headers": [
+         (r"(?P<h>UBSAN: (?P<what>[\w -]+?) (?:in|at) .*)", "UBSAN: {what}"),
+         # CONFIG_UBSAN_TRAP on arm64: a BRK, reported by die().
+         (r"(?P<h>Internal error: UBSAN: (?P<what>[\w -]+?): .*)", "UBSAN: {what}"),
+     ]},
     {"kind": "oops", "config": None, "guest": ["Oops", "BUG: ", "Unable to handle kernel",
                                                "Internal error", "general protection fault"],
      "headers": [
          (r"(?P<h>BUG: unable to handle (?:page fault|kernel paging request).*)",
           "BUG: unable to handle kernel paging request"),
+         (r"(?P<h>unable to handle kernel paging request at .*)",
+          "unable to handle kernel paging request"),
          (r"(?P<h>BUG: (?:kernel NULL pointer dereference|unable to handle kernel NULL pointer "
           r"dereference).*)", "BUG: kernel NULL pointer dereference"),
-         (r"(?P<h>BUG: stack guard page was hit.*)", "BUG: stack guard page was hit"),
+         (r"(?P<h>BUG: (?:\w+ )?stack guard page was hit.*)", "BUG: stack guard page was hit"),
+         (r"(?P<h>Thread overran stack, or stack corrupted)", "stack overrun"),
+         (r"(?P<h>Insufficient stack space to handle exception!)", "stack overflow"),
+         (r"(?P<h>PANIC: double fault.*)", "double fault"),
+         (r"(?P<h>usercopy: Kernel memory (?P<what>\w+) attempt detected.*)",
+          "usercopy: kernel memory {what} attempt"),
          (r"(?P<h>kernel tried to execute NX-protected page.*)", "kernel tried to execute NX page"),
          (r"(?P<h>unable to execute userspace code \(SMEP\?\).*)", "unable to execute userspace code"),
          (r"(?:Oops: )?(?P<h>general protection fault.*)", "general protection fault"),
          (r"(?P<h>kernel BUG at .*)", "kernel BUG"),
          (r"(?P<h>Kernel BUG at .*)", "kernel BUG"),
          # arm64, arm, riscv: arch/*/mm/fault.c, then die() in traps.c.
-         (r"(?P<h>Unable to handle kernel (?P<what>[\w ]+?) at virtual address.*)",
+         (r"(?P<h>Unable to handle kernel (?P<what>[\w -]+?) at virtual address.*)",
           "Unable to handle kernel {what}"),
+         (r"(?P<h>SError Interrupt on CPU\d+.*)", "SError Interrupt"),
+         (r"(?P<h>Unhandled \d+-bit \w+ (?P<what>\w+) exception on CPU\d+.*)",
+          "Unhandled {what} exception"),
+         (r"(?P<h>Unhandled fault: (?P<what>[\w ]+?) \(0x[0-9a-f]+\) at .*)", "Unhandled fault: {what}"),
          (r"(?P<h>Internal error: (?P<what>[^:\[]+?)(?:: [0-9a-f]+)? \[#\d+\].*)",
           "Internal error: {what}"),
-         (r"(?P<h>Bad mode in \S+ handler.*)", "Bad mode in handler"),
-         (r"(?P<h>Oops - (?P<what>[\w ]+?) \[#\d+\].*)", "Oops: {what}"),
+         (r"(?P<h>Bad mode in [\w ]+? handler.*)", "Bad mode in handler"),
+         (r"(?P<h>Kernel BUG \[#\d+\].*)", "kernel BUG"),
+         (r"(?P<h>Oops - (?P<what>[^\[]+?) \[#\d+\].*)", "Oops: {what}"),
          (r"(?P<h>Oops(?: - \w+)? \[#\d+\].*)", "Oops"),
          # x86 traps: "Oops: invalid opcode: 0000 [#1]" (6.10+), or the
          # same without "Oops: " in older kernels.
@@ -165,13 +213,13 @@ KINDS = [
          (r"(?P<h>Oops: .*)", "Oops"),
          (r"(?P<h>kernel stack overflow.*)", "kernel stack overflow"),
      ]},
-    {"kind": "ubsan", "config": "CONFIG_UBSAN", "guest": ["UBSAN:"],
-     "headers": [(r"(?P<h>UBSAN: (?P<what>[\w -]+?) in .*)", "UBSAN: {what}")]},
     {"kind": "warning", "config": None, "guest": ["WARNING:"],
      "headers": [
          (r"(?P<h>WARNING: CPU: \d+ PID: \d+ at .*)", "WARNING"),
          (r"(?P<h>WARNING: [\w./-]+:\d+ at .*)", "WARNING"),
          (r"(?P<h>WARNING: at .*)", "WARNING"),
+         # WARN()'s message from lib/refcount.c, just before its WARNING line.
+         (r"(?P<h>refcount_t: (?P<what>[\w ]+?)[;.].*)", "refcount_t: {what}"),
      ]},
     {"kind": "panic", "config": None, "guest": ["Kernel panic"],
      "headers": [(r"(?P<h>Kernel panic - not syncing: (?P<why>[^:]*).*)", "panic: {why}")]},
@@ -184,6 +232,7 @@ KINDS = [
 #: Lines that look like the start of a report and are not one: boot and
 #: information lines of the detectors themselves.
 NOT_REPORTS = [
+    r"---\[ end ",
     r"ODEBUG: selftest passed",
     r"ODEBUG: \d+ of \d+ active objects replaced",
     r"Lock dependency validator: ",

@@ -211,7 +211,7 @@ _NOT_REPORTS = re.compile("|".join(detectors.NOT_REPORTS))
 # Where a header may start inside a line that has garbage before it.
 _ANCHOR = re.compile(r"(?:BUG|WARNING|Oops|INFO: |Unable to handle|Internal error|"
                      r"general protection|kernel BUG|Kernel panic|list_\w+ corruption|"
-                     r"ODEBUG|UBSAN|page dumped|invalid opcode|\[ (?:INFO|BUG): )")
+                     r"ODEBUG|UBSAN|page dumped|invalid opcode|\[ (?:INFO|BUG): |watchdog: )")
 
 #: Kinds whose text appears inside a WARN() (after "cut here", before the
 #: "WARNING: CPU:" line); the WARNING then belongs to them, not a new event.
