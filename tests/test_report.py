@@ -296,3 +296,15 @@ def test_cli_rejudges_offline(tmp_path):
     assert "0 PASS, 0 FAIL, 0 ERROR, 3 SKIP" in p.stdout
     with open(res / "summary.txt", encoding="utf-8") as f:
         assert f.read() in p.stdout
+
+
+@pytest.mark.parametrize("kernel", ["debug", "stock"])
+def test_judge_summary_of_a_results_dir_is_summary_txt(tmp_path, kernel):
+    """One verdict, computed once: the judge's table of a results directory
+    is the summary.txt that report.py writes there, to the byte."""
+    res = results_dir(tmp_path, kernel)
+    subprocess.run([sys.executable, REPORT, str(res), "--quiet"], capture_output=True)
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "judge.py"), "--summary",
+                        str(res)], capture_output=True, text=True)
+    with open(res / "summary.txt", encoding="utf-8") as f:
+        assert p.stdout == f.read()
