@@ -163,7 +163,8 @@ struct mmrace_run {
 	const char *skip;		/* non-NULL: SKIP with this reason */
 	unsigned int ktap_nr;
 	/* What a bug variant's detector leaves behind, sampled at BEGIN. */
-	bool debug_locks0, taint_warn0, taint_softlockup0;
+	bool debug_locks0;
+	unsigned long taint0;
 	struct lock_class_key lock_keys[MMRACE_MAX_LOCKS];
 	unsigned int nr_lock_keys;
 
