@@ -100,6 +100,8 @@ KINDS = [
      "headers": [(r"(?P<h>BUG: KFENCE: (?P<what>[\w -]+?) in .*)", "KFENCE: {what}")]},
     {"kind": "kcsan", "config": "CONFIG_KCSAN", "guest": ["BUG: KCSAN"],
      "headers": [(r"(?P<h>BUG: KCSAN: (?P<what>[\w :-]+?) in .*)", "KCSAN: {what}")]},
+    {"kind": "kmsan", "config": "CONFIG_KMSAN", "guest": ["BUG: KMSAN"],
+     "headers": [(r"(?P<h>BUG: KMSAN: (?P<what>[\w-]+) in .*)", "KMSAN: {what}")]},
     {"kind": "slub", "config": "CONFIG_SLUB_DEBUG", "guest": ["BUG "],
      "headers": [
          (r"(?P<h>BUG (?P<cache>\S+) \((?:Not tainted|Tainted: [^)]*)\): (?P<what>.*))",
