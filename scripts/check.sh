@@ -38,7 +38,7 @@ check() { # name command...: a row from a command's exit status
 	if "$@" >"$work/out" 2>&1; then ok "$name"; else ko "$name" "$work/out"; fi
 }
 
-ensure_packages "${MMRACE_PACKAGES[@]}" shellcheck python3-pytest sparse
+ensure_packages "${MMRACE_PACKAGES[@]}" shellcheck python3-pytest python3-jsonschema sparse
 PY=/usr/bin/python3
 
 stage "debug kernel"
@@ -97,7 +97,8 @@ rows() { # prefix results.json
 	done < <($PY -c '
 import json, sys
 for t in json.load(open(sys.argv[1]))["tests"]:
-    print("%s\t%s\t%s" % (t["status"], t["path"], t["misc"]["headline"] or ""))
+    if t["status"] != "DONE":    # DONE: a figure of the row before it
+        print("%s\t%s\t%s" % (t["status"], t["path"], t["misc"].get("headline", "")))
 ' "$2")
 }
 
@@ -113,6 +114,7 @@ suite() { # kernel
 		return
 	fi
 	rows "$kernel: " "$res/results.json"
+	check "$kernel: results.json is valid KCIDB v5.3" $PY scripts/kcidb_validate.py "$res/results.json"
 	# The verdicts are counted above; here only that the parser reads it.
 	$PY "$src/tools/testing/kunit/kunit.py" parse "$(readlink -f "$res/results.ktap")" >"$work/out" 2>&1
 	if grep -q 'Testing complete' "$work/out" && ! grep -qE '\[ERROR\]|Traceback' "$work/out"; then
@@ -171,6 +173,7 @@ bash scripts/soak.sh --minutes 1 -j "${JOBS:-2}" --results "$work/soak" \
 	>"$work/soak.log" 2>&1
 if [ -f "$work/soak/results.json" ]; then
 	rows "soak 1 min: " "$work/soak/results.json"
+	check "soak 1 min: results.json is valid KCIDB v5.3" $PY scripts/kcidb_validate.py "$work/soak/results.json"
 else
 	ko "soak produced no results" "$work/soak.log"
 fi

@@ -53,42 +53,107 @@ def ktap(results):
     return "\n".join(out) + "\n"
 
 
+def _clean(obj):
+    """@obj without None anywhere: KCIDB has no nulls."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj if v is not None]
+    return obj
+
+
+def _slug(text):
+    """A KCIDB path component: letters, digits, '_' and '-' only."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", text)
+
+
+def main_figure(r):
+    """A test's one number: time to detection of a caught bug, else ops/s."""
+    if r["verdict"] == "PASS" and r["observed"] != "clean" and r["t_detect"] is not None:
+        return {"value": r["t_detect"], "unit": "s"}
+    ops = sum(v for k, v in r["figures"].items() if k.startswith("ops_per_s_"))
+    return {"value": ops, "unit": "ops/s"} if ops else None
+
+
 def kcidb(results, meta, resdir):
-    run = os.path.basename(os.path.normpath(resdir))
+    """KCIDB v5.3: the kernel's checkout, its build, a test per row (with
+    its figures as sub-tests), and each bug variant as a known issue whose
+    catch is an incident, so a dashboard shows "pcp/v2 caught again"."""
+    run = _slug(os.path.basename(os.path.normpath(resdir)))
     origin = "mmrace"
-    build_id = "%s:%s-%s" % (origin, meta.get("kernel", "?"), meta.get("mmrace_git", "?"))
-    tests = []
+    source = meta.get("kernel_source") or "unknown:%s" % meta.get("kernel_release", "unknown")
+    checkout_id = "%s:%s" % (origin, source)
+    build_id = "%s:%s:%s:%s" % (origin, source, meta.get("kernel", "unknown"),
+                                meta.get("mmrace_git", "unknown"))
+    tests, incidents = [], []
+    # The known issues: every bug variant the module lists, run or not.
+    known = {}
+    for line in read_lines(os.path.join(resdir, "scenarios.txt")):
+        ident, _, expect = line.strip().partition(" expect=")
+        if expect and expect != "clean":
+            known[ident] = expect
     for r in results:
-        figs = {k: {"value": v, "unit": unit_of(k)} for k, v in r["figures"].items()}
+        path = "mmrace." + ".".join(_slug(x) for x in r["id"].split("/"))
+        tid = "%s:%s:%s" % (origin, run, r["id"])
         t = {
-            "id": "%s:%s:%s" % (origin, run, r["id"]),
-            "build_id": build_id,
-            "origin": origin,
-            "path": "mmrace." + r["id"].replace("/", "."),
+            "id": tid, "build_id": build_id, "origin": origin, "path": path,
             "status": r["verdict"],
+            "number": main_figure(r),
             "duration": (r["figures"].get("run_ms", 0) / 1000.0) or None,
+            "environment": {"comment": "QEMU %s, boot %s" % (meta.get("accel", "tcg"), r["boot"])},
             "misc": {
                 "expect": r["expect"], "observed": r["observed"],
                 "headline": r["headline"], "t_detect_s": r["t_detect"],
                 "boot": r["boot"], "boot_status": r["boot_status"],
-                "figures": figs, "knobs": r.get("knobs"),
-                "first_report": r.get("first_report"),
+                "knobs": r.get("knobs"), "first_report": r.get("first_report"),
             },
+            "log_excerpt": cap(r["excerpt"]) if r["excerpt"] else None,
         }
-        if r["excerpt"]:
-            t["log_excerpt"] = cap(r["excerpt"])
         tests.append(t)
+        # The other figures: sub-tests that KCIDB aggregates by path.
+        for k, v in sorted(r["figures"].items()):
+            tests.append({"id": "%s.%s" % (tid, k), "build_id": build_id, "origin": origin,
+                          "path": "%s.%s" % (path, _slug(k)), "status": "DONE",
+                          "number": {"value": v, "unit": unit_of(k)}})
+        expect = r["expect"] or ""
+        if expect in ("", "clean", "ok") or r["id"].startswith("guest/"):
+            continue
+        known.setdefault(r["id"], expect)
+        iid = "%s:%s" % (origin, r["id"])
+        if r["verdict"] == "PASS":
+            incidents.append({"id": "%s:%s:%s" % (origin, run, r["id"]), "origin": origin,
+                              "issue_id": iid, "issue_version": 1, "build_id": build_id,
+                              "test_id": tid, "present": True,
+                              "comment": "%s caught again: %s" % (
+                                  r["id"], (r.get("first_report") or {}).get("title")
+                                  or r["headline"])})
+    issues = [{"id": "%s:%s" % (origin, ident), "version": 1, "origin": origin,
+               "report_subject": "%s: %s" % (ident, expect),
+               "culprit": {"code": True, "harness": False, "tool": False},
+               "comment": "mmrace bug variant %s, caught when its first report is %s"
+                          % (ident, expect)}
+              for ident, expect in known.items()]
     boots = {}
     for r in results:
         cmd = read_lines(os.path.join(resdir, "boots", r["boot"], "console.log.cmd"))
         boots[r["boot"]] = {"qemu": cmd[0] if cmd else None,
-                            "plan": [x for x in read_lines(os.path.join(resdir, "boots", r["boot"], "plan")) if x]}
-    return {
-        "version": {"major": 4, "minor": 3},
-        "builds": [{"id": build_id, "origin": origin, "config_name": meta.get("kernel"),
+                            "plan": [x for x in read_lines(os.path.join(resdir, "boots", r["boot"],
+                                                                          "plan")) if x]}
+    pkg, _, ver = source.partition("=")
+    return _clean({
+        "version": {"major": 5, "minor": 3},
+        "checkouts": [{"id": checkout_id, "origin": origin, "tree_name": pkg,
+                       "comment": "kernel source %s, version %s" % (pkg, ver or "unknown"),
+                       "valid": True, "misc": {"source": source}}],
+        "builds": [{"id": build_id, "origin": origin, "checkout_id": checkout_id,
+                    "architecture": meta.get("arch", "x86_64"),
+                    "config_name": meta.get("kernel"), "status": "PASS",
+                    "duration": float(meta["kernel_build_s"]) if meta.get("kernel_build_s") else None,
                     "misc": {"meta": meta, "kernel_config": "kernel.config", "boots": boots}}],
         "tests": tests,
-    }
+        "issues": issues,
+        "incidents": incidents,
+    })
 
 
 def write_outputs(resdir, results, meta):

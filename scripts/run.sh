@@ -44,6 +44,7 @@ debug)
 	kdir=$(bash "$MMRACE_TOP/scripts/build-kernel.sh")
 	img=$kdir/arch/x86/boot/bzImage
 	kconfig=$kdir/.config
+	kernel_source=debian:linux-source-6.12=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
 	;;
 stock)
 	kver=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' -printf '%f\n' |
@@ -53,6 +54,7 @@ stock)
 	img=/boot/vmlinuz-$kver
 	kconfig=/boot/config-$kver
 	[ -f "$img" ] || die "$img missing (apt-get install linux-image-amd64)"
+	kernel_source=debian:linux-image-$kver=$(dpkg-query -W -f='${Version}' "linux-image-$kver" 2>/dev/null || echo unknown)
 	;;
 *) die "--kernel wants debug or stock, not '$kernel'" ;;
 esac
@@ -78,6 +80,8 @@ mmrace_git=$(git -C "$MMRACE_TOP" describe --always --dirty 2>/dev/null || echo 
 kernel=$kernel
 kernel_release=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 kernel_image=$img
+kernel_source=$kernel_source
+arch=x86_64
 accel=$accel
 duration_ms=${duration:-default}
 $(cat "$kdir/build-time" "$src/build-time" 2>/dev/null)
