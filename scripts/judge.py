@@ -995,8 +995,9 @@ def judge_boot(bootdir, config):
         elif verdict == "hang":
             verdict, headline = "ERROR", "guest hung after BEGIN (boot %s)" % res["boot_status"]
         # The report that decided the verdict, whole: a table cuts it short.
-        res["first_report"] = ({k: first[k] for k in ("kind", "headline", "detail", "lock",
-                                                      "line", "t_since_begin")}
+        res["first_report"] = ({k: first[k] for k in ("kind", "headline", "title", "detail",
+                                                      "lock", "line", "end_line",
+                                                      "t_since_begin")}
                                if first else None)
         res.update(expect=row["expect"], verdict=verdict,
                    observed=(observed.split(":", 1)[0] if observed else "clean"),

@@ -24,6 +24,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pages  # noqa: E402  (the results pages)
 import judge  # noqa: E402
 # The verdicts are the judge's (judge.collect); this file only formats them.
 from judge import (EXCERPT_MAX, cap, collect, read_config, read_kv,  # noqa: E402,F401
@@ -157,7 +158,8 @@ def kcidb(results, meta, resdir):
 
 
 def write_outputs(resdir, results, meta):
-    """Write summary.txt, results.ktap and results.json; return the table."""
+    """Write summary.txt, results.ktap, results.json and the pages (index.html,
+    boots/*/console.html); return the table."""
     text = table(results)
     with open(os.path.join(resdir, "summary.txt"), "w", encoding="utf-8") as f:
         f.write(text + "\n")
@@ -165,6 +167,7 @@ def write_outputs(resdir, results, meta):
         f.write(ktap(results))
     with open(os.path.join(resdir, "results.json"), "w", encoding="utf-8") as f:
         json.dump(kcidb(results, meta, resdir), f, indent=1)
+    pages.write_pages(resdir, results, meta)
     return text
 
 
