@@ -38,7 +38,7 @@ check() { # name command...: a row from a command's exit status
 	if "$@" >"$work/out" 2>&1; then ok "$name"; else ko "$name" "$work/out"; fi
 }
 
-ensure_packages "${MMRACE_PACKAGES[@]}" shellcheck python3-pytest python3-jsonschema sparse
+ensure_packages "${MMRACE_PACKAGES[@]}" shellcheck python3-pytest python3-jsonschema sparse chromium
 PY=/usr/bin/python3
 
 stage "debug kernel"
@@ -115,6 +115,17 @@ suite() { # kernel
 	fi
 	rows "$kernel: " "$res/results.json"
 	check "$kernel: results.json is valid KCIDB v5.3" $PY scripts/kcidb_validate.py "$res/results.json"
+	check "$kernel: judge.py --summary equals summary.txt" \
+		cmp "$res/summary.txt" <($PY scripts/judge.py --summary "$res")
+	# The results page, in a real browser: a row per test, links, pixels.
+	local what
+	while read -r what; do
+		case $what in
+		PASS*) ok "$kernel: ${what#PASS }" ;;
+		SKIP*) sk "$kernel: ${what#SKIP }" "no browser" ;;
+		*) ko "$kernel: ${what#FAIL }" ;;
+		esac
+	done < <($PY scripts/page-check.py "$res")
 	# The verdicts are counted above; here only that the parser reads it.
 	$PY "$src/tools/testing/kunit/kunit.py" parse "$(readlink -f "$res/results.ktap")" >"$work/out" 2>&1
 	if grep -q 'Testing complete' "$work/out" && ! grep -qE '\[ERROR\]|Traceback' "$work/out"; then
