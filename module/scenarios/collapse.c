@@ -242,7 +242,7 @@ static const struct mmrace_knob col_knobs[] = {
 	[COL_K_PAGES] = { "pages", 16, 2, 512, "small pages per huge page" },
 	[COL_K_RANGES] = { "ranges", 4, 1, 64, "huge-page ranges in the file" },
 	[COL_K_SWAPPED] = { "swapped", 1, 0, 512,
-		"pages of a range out on swap after a split, a run from a random subpage (each swap-in is slow)" },
+		"pages out on swap after a split, from a random one on (each swap-in is slow)" },
 	[COL_K_SLOW_MS] = { "slow_ms", 300, 0, 60000,
 		"sleep per swap-in, standing in for swap I/O and reclaim" },
 	[COL_K_FAIL_AT] = { "fail_at", 8, 0, 512,
@@ -1195,7 +1195,8 @@ static int col_check(struct mmrace_run *r)
 	if (c->hpage)
 		pages++;
 	if (atomic_read(&c->live) != pages && !bad++)
-		mmrace_invariant(r, "%d pages allocated, %lu in the cache or kept by khugepaged: references leaked",
+		mmrace_invariant(r,
+				 "%d pages allocated, %lu in the cache or kept: references leaked",
 				 atomic_read(&c->live), pages);
 	if (bad || mmrace_stat_read(r, COL_BAD_DATA))
 		ret = -EIO;
@@ -1221,12 +1222,15 @@ static int col_check(struct mmrace_run *r)
 static const struct col_policy col_freeze = {
 	.freeze = true, .hpage = COL_HPAGE_NUMA,
 };
+
 static const struct col_policy col_lock = {
 	.freeze = false, .hpage = COL_HPAGE_NUMA,
 };
+
 static const struct col_policy col_lock_reuse = {
 	.freeze = false, .hpage = COL_HPAGE_REUSE,
 };
+
 static const struct col_policy col_lock_fresh = {
 	.freeze = false, .hpage = COL_HPAGE_FRESH,
 };
