@@ -47,9 +47,19 @@ src=$(find "$MMRACE_CACHE/src" -maxdepth 3 -path "*/scripts/checkpatch.pl" | hea
 src=${src%/scripts/checkpatch.pl}
 
 stage "checkpatch --strict"
+# Two files break one rule each on purpose, and only that rule is lifted:
+# compat.h is the one place for kernel-version tests (LINUX_VERSION_CODE);
+# collapse.c's lock_reuse must fire filemap_fault()'s own VM_BUG_ON_PAGE()
+# (Hugh's 2020 fix), which AVOID_BUG asks to avoid.
+exempt() {
+	case $1 in
+	module/compat.h) echo ",LINUX_VERSION_CODE,CONSTANT_COMPARISON" ;;
+	module/scenarios/collapse.c) echo ",AVOID_BUG" ;;
+	esac
+}
 for f in $(git ls-files 'module/*.[ch]' 'tests/*.[ch]' 2>/dev/null || find module tests -name '*.[ch]'); do
 	check "checkpatch $f" perl "$src/scripts/checkpatch.pl" --no-tree --strict --quiet \
-		--ignore FILE_PATH_CHANGES -f "$f"
+		--ignore "FILE_PATH_CHANGES$(exempt "$f")" -f "$f"
 done
 
 stage "shellcheck"

@@ -90,18 +90,8 @@
 #include <linux/bitops.h>
 #include <linux/version.h>
 #include "../mmrace.h"
+#include "../compat.h"
 #include "../trace.h"
-
-/*
- * 6.1's page_to_pgoff() calls hugetlb_basepage_index() for a hugetlb
- * page, and that is not exported to modules there.  Our pages are never
- * hugetlb pages, and for them it returns page_to_index(), which is what
- * 6.12's page_to_pgoff() is.  (By its name, so that the VM_BUG_ON_PAGE()
- * reads as the kernel's.  A candidate for compat.h.)
- */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
-#define page_to_pgoff(page) page_to_index(page)
-#endif
 
 /* Where khugepaged's new page comes from, and where it goes on failure. */
 enum col_hpage {
