@@ -967,7 +967,22 @@ def judge_boot(bootdir, config):
         if m:
             skips[m.group("id")] = m.group("why")
     out = []
+    lava_reason = None
+    if status.get("status") == "lava_error":
+        # LAVA's own word on a job that failed, never a PASS, whatever the
+        # console shows: "reason=..." is the status file's second line.
+        lava_reason = next((x[len("reason="):] for x in
+                            read_lines(os.path.join(bootdir, "console.log.status"))
+                            if x.startswith("reason=")), "LAVA reported an error")
     for ident in planned:
+        if lava_reason is not None:
+            out.append({"id": ident.lstrip("@"), "boot": os.path.basename(bootdir),
+                        "boot_status": "lava_error", "boot_wall_s": 0, "expect": None,
+                        "verdict": "ERROR", "observed": "lava error",
+                        "headline": "LAVA: %s" % lava_reason, "t_detect": None,
+                        "figures": {}, "knobs": None, "first_report": None,
+                        "excerpt": cap("\n".join(lines[-80:]), tail=True)})
+            continue
         if ident.startswith("@"):
             out.extend(guest_tests(lines, ident[1:], bootdir, status))
             continue

@@ -11,12 +11,14 @@
 #               [--select all|clean|bugs] (variants by expectation)
 #               [--split] (every clean variant in a boot of its own)
 #               [--param KEY=VALUE] (to the guest: UNLOAD_CYCLES, FUZZ_WRITES)
+#               [--backend qemu|lava] (lava: each boot a LAVA job, lava-run)
+#               [--submit URL] (with lava: to a real lava-server, lavacli)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
-select=all split="" params=()
+select=all split="" params=() backend=qemu submit=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -30,12 +32,25 @@ while [ $# -gt 0 ]; do
 	--select) select=$2; shift ;;
 	--split) split=--split ;;
 	--param) params+=("$2"); shift ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	--backend) backend=$2; shift ;;
+	--submit) submit=$2; shift ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
 done
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "-j wants a positive number, not '$jobs'"
+[ "$backend" != lava ] || submit=${submit:-${LAVA_URL:-}}
+case $backend in
+qemu) booter=(bash "$MMRACE_TOP/scripts/boot.sh") ;;
+lava)
+	ensure_packages lava-dispatcher
+	booter=(bash "$MMRACE_TOP/scripts/lava-boot.sh")
+	[ -z "$submit" ] || { ensure_packages lavacli; booter+=(--submit "$submit"); }
+	;;
+*) die "--backend wants qemu or lava, not '$backend'" ;;
+esac
+[ -z "$submit" ] || [ "$backend" = lava ] || die "--submit goes with --backend lava"
 
 ensure_packages "${MMRACE_PACKAGES[@]}"
 
@@ -83,6 +98,7 @@ kernel_image=$img
 kernel_source=$kernel_source
 arch=x86_64
 accel=$accel
+backend=$backend
 duration_ms=${duration:-default}
 $(cat "$kdir/build-time" "$src/build-time" 2>/dev/null)
 META
@@ -104,7 +120,7 @@ boot() { # name plan-file params-file silence [extra kernel arguments]
 		"$(ls "$src/mmrace_kunit.ko" 2>/dev/null)" "$fuzz"
 	local try
 	for try in 1 2; do
-		bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
+		"${booter[@]}" --kernel "$img" --initrd "$d/initrd.gz" \
 			--log "$d/console.log" --accel "$accel" --silence "$4" --append "${5:-}"
 		# A kernel that hung before /init ran (seen once in ~40 boots of
 		# Debian's 6.1 under TCG, both CPUs idle at the X.509 certificate
