@@ -151,6 +151,23 @@ suite() { # kernel
 suite debug
 suite stock
 
+stage "LAVA backend, short form (lava-run offline)"
+# The same plan through LAVA must give the QEMU backend's verdicts.
+bash scripts/run.sh -j "${JOBS:-2}" --backend lava --only '^selftest/' \
+	--results "$work/results-lava" >"$work/lava.log" 2>&1
+if [ -f "$work/results-lava/results.json" ]; then
+	rows "lava: " "$work/results-lava/results.json"
+	check "lava: results.json is valid KCIDB v5.3" $PY scripts/kcidb_validate.py "$work/results-lava/results.json"
+	verdicts() { # results dir: "<id> <verdict>" of the selftest rows
+		$PY scripts/judge.py --summary --json "$1" |
+			$PY -c 'import json, sys; [print(r["id"], r["verdict"]) for r in json.load(sys.stdin) if r["id"].startswith("selftest/")]'
+	}
+	check "lava: the verdicts are the QEMU backend's, row for row" \
+		cmp <(verdicts "$work/results-debug") <(verdicts "$work/results-lava")
+else
+	ko "lava: run.sh produced no results" "$work/lava.log"
+fi
+
 stage "DKMS build, install and load, stock and debug kernels"
 if [ -n "$kdir" ]; then
 	bash scripts/dkms-check.sh "$kdir" >"$work/dkms.log" 2>&1
