@@ -22,10 +22,13 @@ cp /bin/busybox "$tmp/root/bin/"
 printf '#!/bin/busybox sh\n/bin/busybox echo mmrace-kvm-ok\n/bin/busybox reboot -f\n' >"$tmp/root/init"
 chmod +x "$tmp/root/init"
 (cd "$tmp/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/i.gz"
+# A KVM QEMU that aborts must not print bash's "Aborted" job notice: the
+# subshell reaps it itself (not the last command, so bash does not exec
+# it) and its own stderr goes nowhere.
 ( timeout 20 qemu-system-x86_64 -accel kvm -cpu host -smp 2 -m 512 -display none \
 	-monitor none -no-reboot -serial "file:$tmp/log" -kernel "$img" \
-	-initrd "$tmp/i.gz" -append "console=ttyS0 panic=-1" </dev/null ) \
-	>/dev/null 2>&1 || true
+	-initrd "$tmp/i.gz" -append "console=ttyS0 panic=-1" </dev/null || true ) \
+	>/dev/null 2>&1
 if grep -q mmrace-kvm-ok "$tmp/log" 2>/dev/null; then
 	echo kvm | tee "$cache"
 else

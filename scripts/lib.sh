@@ -34,9 +34,26 @@ ensure_packages() {
 	[ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run as root or install them"
 	log "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null || die "apt-get update failed"
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		die "apt-get install ${missing[*]} failed"
+	apt_wait
+	# Lock::Timeout: apt itself waits too, should another one start now.
+	apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null || die "apt-get update failed"
+	apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" \
+		>/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+# Another apt (unattended-upgrades on a fleet host) holding the dpkg or
+# lists lock is waited for, with a progress line, never a failure.
+apt_wait() {
+	local lock holder waited=0
+	for lock in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock; do
+		while holder=$(fuser "$lock" 2>/dev/null | tr -s ' ') && [ -n "$holder" ]; do
+			holder=${holder# }
+			[ $((waited % 30)) = 0 ] &&
+				log "apt: $lock is held by pid ${holder%% *} ($(ps -o comm= -p "${holder%% *}" 2>/dev/null || echo '?')); waiting (${waited}s)"
+			sleep 5
+			waited=$((waited + 5))
+		done
+	done
 }
 
 # Tarball version + hash of the config fragment: a change to either
