@@ -126,11 +126,13 @@ struct hvo_policy {
 	enum hvo_alloc alloc;
 	enum hvo_on_fail on_fail;
 	/*
-	 * IRQ contexts drop the last reference of folios in use
-	 * (free_huge_folio() at I/O completion), and with @defer the free
-	 * goes through an llist and a work item, as b65d4adbc0f0 does.
+	 * BIT(MMRACE_CTX_*) of the contexts that drop the last reference of
+	 * folios in use, which free_huge_folio() then frees: softirq and
+	 * hardirq (an I/O completion), and TASK, which stands for a task
+	 * with BHs off.  With @defer the free goes through an llist and a
+	 * work item, as b65d4adbc0f0 does.
 	 */
-	bool irq_free;
+	u32 free_ctx;
 	bool defer;
 	unsigned int fail_pct;	/* injected restore allocation failures */
 	unsigned int reserve;	/* reserve_pages unless the user says */
@@ -140,6 +142,10 @@ struct hvo_policy {
 	 */
 	u32 floors;
 };
+
+/* The driver contexts that are interrupts. */
+#define HVO_IRQ_CTX	(BIT(MMRACE_CTX_SOFTIRQ) | BIT(MMRACE_CTX_HRTIMER) | \
+			 BIT(MMRACE_CTX_HARDIRQ))
 
 /* trace_mmrace_fallback()'s val: what the policy did on a failed alloc. */
 enum hvo_fallback {
@@ -223,9 +229,9 @@ static const struct mmrace_stat hvo_stats[HVO_NR] = {
 	[HVO_S_SELF_PINNED_END] = { "self_pinned_end", MMRACE_SUM },
 	/* Offlines (dissolves) that found mem_hotplug_lock held. */
 	[HVO_S_HOTPLUG_WAIT] = { "hotplug_lock_waits", MMRACE_SUM },
-	/* Last puts of folios in use, from softirq or hardirq. */
-	[HVO_S_IRQ_FREE] = { "irq_frees", MMRACE_SUM },
-	/* deferred_restore: of irq_frees, left to the work item. */
+	/* Last puts of folios in use where one cannot sleep. */
+	[HVO_S_IRQ_FREE] = { "atomic_frees", MMRACE_SUM },
+	/* deferred_restore: of atomic_frees, from IRQs, left to the work. */
 	[HVO_S_IRQ_DEFERRED] = { "irq_frees_deferred", MMRACE_SUM },
 	/* reserves: the softirq consumer's GFP_ATOMIC allocations... */
 	[HVO_S_ATOMIC_ALLOC] = { "atomic_allocs", MMRACE_SUM },
@@ -899,10 +905,11 @@ static void __hvo_free_huge(struct hvo *h, unsigned int folio)
 	struct hvo_folio *f = &h->folios[folio];
 	int ret;
 
+	/* Until the folio is in buddy: its reserve pages are not back. */
 	atomic_inc(&h->restoring);
 	ret = hvo_restore(h, folio);
-	atomic_dec(&h->restoring);
 	if (ret) {
+		atomic_dec(&h->restoring);
 		if (mmrace_stopping(h->r))
 			return;
 		/* add_hugetlb_folio(h, folio, true); dissolve: -ENOMEM */
@@ -916,6 +923,7 @@ static void __hvo_free_huge(struct hvo *h, unsigned int folio)
 	WRITE_ONCE(f->aliased, false);
 	if (h->pol->alloc == HVO_ALLOC_ATOMIC)
 		hvo_reserve_refill(h);
+	atomic_dec(&h->restoring);
 }
 
 /*
@@ -983,11 +991,12 @@ static void hvo_free_work(struct work_struct *work)
 }
 
 /*
- * The last folio_put() of a folio in use, from softirq or hardirq (an
- * I/O completion), while the pool is above its target: free_huge_folio()
- * gives it to buddy, and its vmemmap must be restored first.
+ * The last folio_put() of a folio in use where one cannot sleep (an I/O
+ * completion in softirq or hardirq; a task with BHs off), while the pool
+ * is above its target: free_huge_folio() gives it to buddy, and its
+ * vmemmap must be restored first.
  */
-static void hvo_irq_free(struct hvo *h)
+static void hvo_irq_free(struct hvo *h, enum mmrace_ctx ctx)
 {
 	unsigned int folio = mmrace_rand_below(h->nr_folios);
 	struct hvo_folio *f = &h->folios[folio];
@@ -1005,28 +1014,26 @@ static void hvo_irq_free(struct hvo *h)
 	mmrace_stat_inc(h->r, HVO_S_IRQ_FREE);
 	if (h->pol->defer) {
 		/* update_and_free_hugetlb_folio(h, folio, true) */
-		mmrace_stat_inc(h->r, HVO_S_IRQ_DEFERRED);
+		if (ctx != MMRACE_CTX_TASK)
+			mmrace_stat_inc(h->r, HVO_S_IRQ_DEFERRED);
 		if (llist_add(&f->ll, &h->free_list))
 			schedule_work(&h->free_work);
 		return;
 	}
 	/*
-	 * No deferral: the restore allocates its pages here, GFP_KERNEL in
-	 * an interrupt, and DEBUG_ATOMIC_SLEEP's might_sleep() reports the
-	 * first one.  The model stops there: the rest of the restore
-	 * (synchronize_rcu(), the TLB flush IPIs) would really sleep and
-	 * IPI from the interrupt.  The pages go back, the folio stays free
-	 * in the pool.
+	 * No deferral: the restore allocates its pages here, GFP_KERNEL
+	 * where one cannot sleep.  With BHs off in a task nothing but
+	 * DEBUG_ATOMIC_SLEEP's might_sleep() sees it.  In an interrupt,
+	 * might_alloc() takes lockdep's fs_reclaim map first, and lockdep
+	 * reports an inconsistent {*IRQ-ON-W} -> {IN-*IRQ-W} usage of it
+	 * before might_sleep() runs (atomic_restore_irq).  The model stops
+	 * after the allocation: the rest of the restore (synchronize_rcu(),
+	 * the TLB flush IPIs) would really sleep, or IPI from an interrupt.
+	 * The pages go back, the folio stays free in the pool.
 	 */
 	if (!hvo_alloc_tails(h, folio))
 		hvo_put_spares(h, folio, h->pages_per_folio - 1);
 	clear_bit_unlock(0, &f->busy);
-}
-
-static bool hvo_ctx_irq(enum mmrace_ctx ctx)
-{
-	return ctx == MMRACE_CTX_SOFTIRQ || ctx == MMRACE_CTX_HRTIMER ||
-	       ctx == MMRACE_CTX_HARDIRQ;
 }
 
 static void hvo_op(struct mmrace_run *r, enum mmrace_ctx ctx)
@@ -1038,8 +1045,19 @@ static void hvo_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 	if (h->pol->alloc == HVO_ALLOC_ATOMIC &&
 	    (ctx == MMRACE_CTX_SOFTIRQ || ctx == MMRACE_CTX_HRTIMER))
 		hvo_atomic_consumer(h, ctx);
-	if (h->pol->irq_free && hvo_ctx_irq(ctx) && !mmrace_rand_below(4))
-		hvo_irq_free(h);
+	if ((h->pol->free_ctx & BIT(ctx)) && !mmrace_rand_below(4)) {
+		/*
+		 * A folio_put() with BHs off, as the TCP close path of
+		 * syzbot's 2021 report (defer_free/llist_bh) does, but under
+		 * no softirq-safe lock: fs_reclaim under one would make
+		 * lockdep speak first.
+		 */
+		if (ctx == MMRACE_CTX_TASK)
+			local_bh_disable();
+		hvo_irq_free(h, ctx);
+		if (ctx == MMRACE_CTX_TASK)
+			local_bh_enable();
+	}
 	if (ctx == MMRACE_CTX_TASK) {
 		/* Half the task calls move a folio; remap needs IPIs, sleeps. */
 		if (mmrace_rand_below(2))
@@ -1222,8 +1240,7 @@ static unsigned int hvo_check_floors(struct hvo *h)
 		floors &= ~BIT(HVO_S_RESTORE);
 	if (!h->fail_pct && h->pol->alloc != HVO_ALLOC_THISNODE)
 		floors &= ~(BIT(HVO_S_REFUSED) | BIT(HVO_S_SELF_REUSED));
-	if (!(r->contexts & (BIT(MMRACE_CTX_SOFTIRQ) | BIT(MMRACE_CTX_HRTIMER) |
-			     BIT(MMRACE_CTX_HARDIRQ))))
+	if (!(r->contexts & HVO_IRQ_CTX))
 		floors &= ~BIT(HVO_S_IRQ_DEFERRED);
 	for_each_set_bit(i, &floors, HVO_NR) {
 		if (mmrace_stat_read(r, i))
@@ -1387,17 +1404,30 @@ static const struct hvo_policy hvo_reserves = {
 	.alloc = HVO_ALLOC_ATOMIC, .on_fail = HVO_FAIL_REFUSE, .reserve = 14,
 };
 
-/* fixed, with IRQ frees and their restore in place (no b65d4adbc0f0). */
+/*
+ * fixed, with frees where one cannot sleep and their restore in place:
+ * b65d4adbc0f0 undone.  From a task with BHs off, and from interrupts.
+ */
 static const struct hvo_policy hvo_atomic_restore = {
 	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
-	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE, .irq_free = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
+	.free_ctx = BIT(MMRACE_CTX_TASK),
 };
 
-/* 6.12: update_and_free_hugetlb_folio() defers an atomic caller's free. */
+static const struct hvo_policy hvo_atomic_restore_irq = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
+	.free_ctx = HVO_IRQ_CTX,
+};
+
+/*
+ * 6.12: free_huge_folio() passes atomic = true, and
+ * update_and_free_hugetlb_folio() defers every optimized folio.
+ */
 static const struct hvo_policy hvo_deferred_restore = {
 	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
-	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE, .irq_free = true,
-	.defer = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
+	.free_ctx = HVO_IRQ_CTX | BIT(MMRACE_CTX_TASK), .defer = true,
 	.floors = BIT(HVO_S_REMAP) | BIT(HVO_S_RESTORE) |
 		  BIT(HVO_S_IRQ_DEFERRED),
 };
@@ -1442,8 +1472,11 @@ static const struct mmrace_variant hvo_variants[] = {
 	  "restores with GFP_ATOMIC at the min watermark: a softirq's GFP_ATOMIC fails",
 	  .duration_ms = 8000, .data = &hvo_reserves },
 	{ "atomic_restore", "sleep_in_atomic:sleeping function called from invalid context",
-	  "an optimized folio freed from IRQ context is restored in place, GFP_KERNEL",
+	  "an optimized folio freed with BHs off is restored in place, GFP_KERNEL",
 	  .data = &hvo_atomic_restore },
+	{ "atomic_restore_irq", "lockdep:inconsistent lock state&fs_reclaim",
+	  "the same from softirq and hardirq: lockdep's fs_reclaim map speaks first",
+	  .data = &hvo_atomic_restore_irq },
 	{ "deferred_restore", "clean",
 	  "b65d4adbc0f0: IRQ frees go to an llist, a work item restores them",
 	  .data = &hvo_deferred_restore },
