@@ -1222,11 +1222,13 @@ static unsigned int hvo_check_refs(struct hvo *h, unsigned int folio)
  * core's work floor counts ops, and a run whose task contexts were
  * starved passes it having moved nothing.  Held only to a run that went
  * its whole duration_ms, and only where the knobs let a floor be reached
- * (task context driven; fail_pct 0 or 100 take some away).  Lowest values in the 18 default-knob
- * runs per variant that check (debug, stock), soak and bench left (4 s
- * runs on loaded hosts): remap_free 25 fixed, 86 refuse, 16 (one per
- * folio) offline_refuse; restore 13 fixed, 73 refuse; fake_head_skips
- * 27 fixed; free_refused 55 refuse, 26 offline_refuse.
+ * (task context driven; fail_pct 0 or 100 take some away; an IRQ context
+ * for irq_frees_deferred).  Lowest values in the 18 default-knob runs per
+ * variant that check (debug, stock), soak and bench left (4 s runs on
+ * loaded hosts): remap_free 25 fixed, 86 refuse, 16 (one per folio)
+ * offline_refuse; restore 13 fixed, 73 refuse; fake_head_skips 27 fixed;
+ * free_refused 55 refuse, 26 offline_refuse.  deferred_restore, 3 debug
+ * and 1 stock run: remap_free 86, restore 78, irq_frees_deferred 28.
  */
 static unsigned int hvo_check_floors(struct hvo *h)
 {
