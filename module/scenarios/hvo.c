@@ -25,12 +25,23 @@
  *   bbm             fixed, with break-before-make as arm64 must: a getter
  *                   touching a descriptor in the gap takes a not-present
  *                   fault
- *   retry_forever   v13 restore: msleep(100) and retry while the vmemmap
- *                   pages cannot be allocated: no forward progress
+ *   skip_only       bd225530 without its synchronize_rcu() before the
+ *                   remap: a getter that read a count before the fold and
+ *                   does its cmpxchg after it still writes the alias
+ *   retry_forever   v13 restore, msleep(100) and retry, in Mike's case:
+ *                   the offline of a node's last section left the
+ *                   __GFP_THISNODE allocation nothing to find.  The
+ *                   offline never ends, and a second one waiting for
+ *                   mem_hotplug_lock hangs (the hung-task detector)
  *   refuse          5.14: one __GFP_NORETRY try; on failure the folio stays
  *                   in the pool as surplus
- *   reserves        GFP_ATOMIC-like fallback to a reserve: heavy freeing
- *                   drains it
+ *   reserves        Mike's GFP_ATOMIC in a zone at its min watermark: the
+ *                   restores take the reserve a softirq's GFP_ATOMIC needs
+ *   atomic_restore  an optimized folio freed from softirq or hardirq is
+ *                   restored in place: GFP_KERNEL in atomic context, what
+ *                   b65d4adbc0f0 deferred
+ *   deferred_restore  b65d4adbc0f0 / 6.12: IRQ frees go to an llist that a
+ *                   work item restores and frees
  *   reuse_folio     002, Rientjes and Muchun: when the allocation fails,
  *                   use part of the huge folio being freed as its own
  *                   vmemmap; always progresses, but those small pages
@@ -41,9 +52,11 @@
  *                   once they are gone dissolve returns -ENOMEM and the
  *                   folio stays
  *
- * Restore allocation failures are injected by the fail_pct knob on every
- * kernel and, where CONFIG_FAULT_INJECTION_DEBUG_FS is set, by the fault
- * attr debugfs/mmrace/hvo/fail_restore/ (made at load, see hvo_debugfs()).
+ * Only refuse and reuse_folio inject restore allocation failures (10 %,
+ * the fail_pct knob; 0 elsewhere): the others fail for the reason their
+ * thread gives, or not at all.  Injected on every kernel and, where
+ * CONFIG_FAULT_INJECTION_DEBUG_FS is set, by the fault attr
+ * debugfs/mmrace/hvo/fail_restore/ (made at load, see hvo_debugfs()).
  */
 #define pr_fmt(fmt) "mmrace: " fmt
 
@@ -54,6 +67,9 @@
 #include <linux/vmalloc.h>
 #include <linux/rcupdate.h>
 #include <linux/delay.h>
+#include <linux/llist.h>
+#include <linux/rwsem.h>
+#include <linux/workqueue.h>
 #include <linux/smp.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -85,7 +101,7 @@ struct hvo_desc {
 
 enum hvo_alloc {
 	HVO_ALLOC_KERNEL,	/* GFP_KERNEL | __GFP_NORETRY, may fail */
-	HVO_ALLOC_RESERVES,	/* on failure, take the private reserve */
+	HVO_ALLOC_ATOMIC,	/* GFP_ATOMIC in a zone at its min watermark */
 	HVO_ALLOC_THISNODE,	/* only the offlined node's pages: reserve */
 };
 
@@ -109,13 +125,27 @@ struct hvo_policy {
 	bool bbm;		/* clear, flush, then set the PTE */
 	enum hvo_alloc alloc;
 	enum hvo_on_fail on_fail;
+	/*
+	 * BIT(MMRACE_CTX_*) of the contexts that drop the last reference of
+	 * folios in use, which free_huge_folio() then frees: softirq and
+	 * hardirq (an I/O completion), and TASK, which stands for a task
+	 * with BHs off.  With @defer the free goes through an llist and a
+	 * work item, as b65d4adbc0f0 does.
+	 */
+	u32 free_ctx;
+	bool defer;
 	unsigned int fail_pct;	/* injected restore allocation failures */
+	unsigned int reserve;	/* reserve_pages unless the user says */
 	/*
 	 * Clean variants: BIT(HVO_S_*) of the stats that must not end at 0,
 	 * or the run did not exercise what it claims to prove clean.
 	 */
 	u32 floors;
 };
+
+/* The driver contexts that are interrupts. */
+#define HVO_IRQ_CTX	(BIT(MMRACE_CTX_SOFTIRQ) | BIT(MMRACE_CTX_HRTIMER) | \
+			 BIT(MMRACE_CTX_HARDIRQ))
 
 /* trace_mmrace_fallback()'s val: what the policy did on a failed alloc. */
 enum hvo_fallback {
@@ -143,21 +173,22 @@ struct hvo_folio {
 	 */
 	bool aliased;
 	bool surplus;		/* a free was refused: kept in the pool */
-	u64 restore_since;	/* local_clock() of a pending restore, or 0 */
-	u64 retries;		/* of that pending restore */
+	u64 retries;		/* of the pending restore */
+	struct llist_node ll;	/* deferred_restore: on hvo->free_list */
 };
 
 enum {
 	HVO_S_REMAP, HVO_S_RESTORE, HVO_S_ALLOC_FAIL, HVO_S_RETRY,
-	HVO_S_REFUSED, HVO_S_DISSOLVE_ENOMEM, HVO_S_RESERVE_USED,
+	HVO_S_REFUSED, HVO_S_RESERVE_USED,
 	HVO_S_ABORTED, HVO_S_SYNC_RCU, HVO_S_BBM_GAPS, HVO_S_PAGES_ALLOC,
-	HVO_S_PAGES_FREED, HVO_S_READ, HVO_S_GET, HVO_S_RECHECK_FAIL,
+	HVO_S_PAGES_FREED, HVO_S_READ, HVO_S_GET,
 	HVO_S_ALIAS_HIT, HVO_S_FAKE_SKIP, HVO_S_LOST_REF, HVO_S_FREEZE_SPINS,
-	HVO_S_MAX_RESTORE_MS, HVO_S_HUGE_END, HVO_S_SURPLUS_END,
+	HVO_S_MAX_RESTORE_MS, HVO_S_SURPLUS_END,
 	HVO_S_ON_OPTIMIZED, HVO_S_ALIAS_PERMILLE, HVO_S_ALIAS_EXPECT_PERMILLE,
-	HVO_S_INJECTED, HVO_S_RESERVE_RETURNED, HVO_S_NODE_ALLOC,
-	HVO_S_NODE_ISOLATED, HVO_S_RESERVE_END, HVO_S_SELF_REUSED,
-	HVO_S_SELF_PINNED_END, HVO_NR
+	HVO_S_INJECTED, HVO_S_NODE_ISOLATED, HVO_S_RESERVE_END,
+	HVO_S_SELF_REUSED, HVO_S_SELF_PINNED_END, HVO_S_HOTPLUG_WAIT,
+	HVO_S_IRQ_FREE, HVO_S_IRQ_DEFERRED, HVO_S_ATOMIC_ALLOC,
+	HVO_S_ATOMIC_FAIL, HVO_NR
 };
 
 static const struct mmrace_stat hvo_stats[HVO_NR] = {
@@ -166,7 +197,7 @@ static const struct mmrace_stat hvo_stats[HVO_NR] = {
 	[HVO_S_ALLOC_FAIL] = { "alloc_fail", MMRACE_SUM },
 	[HVO_S_RETRY] = { "retry", MMRACE_SUM },
 	[HVO_S_REFUSED] = { "free_refused", MMRACE_SUM },
-	[HVO_S_DISSOLVE_ENOMEM] = { "dissolve_enomem", MMRACE_SUM },
+	/* Restore pages taken from the reserve, or the offlined node. */
 	[HVO_S_RESERVE_USED] = { "reserve_used", MMRACE_SUM },
 	[HVO_S_ABORTED] = { "restore_aborted", MMRACE_SUM },
 	[HVO_S_SYNC_RCU] = { "synchronize_rcu", MMRACE_SUM },
@@ -175,13 +206,11 @@ static const struct mmrace_stat hvo_stats[HVO_NR] = {
 	[HVO_S_PAGES_FREED] = { "vmemmap_pages_freed", MMRACE_SUM },
 	[HVO_S_READ] = { "reader_attempts", MMRACE_SUM },
 	[HVO_S_GET] = { "reader_gets", MMRACE_SUM },
-	[HVO_S_RECHECK_FAIL] = { "reader_recheck_fail", MMRACE_SUM },
 	[HVO_S_ALIAS_HIT] = { "alias_hits", MMRACE_SUM },
 	[HVO_S_FAKE_SKIP] = { "fake_head_skips", MMRACE_SUM },
 	[HVO_S_LOST_REF] = { "lost_refs", MMRACE_SUM },
 	[HVO_S_FREEZE_SPINS] = { "freeze_spins", MMRACE_SUM },
 	[HVO_S_MAX_RESTORE_MS] = { "max_restore_ms", MMRACE_MAX },
-	[HVO_S_HUGE_END] = { "pool_huge_end", MMRACE_SUM },
 	[HVO_S_SURPLUS_END] = { "pool_surplus_end", MMRACE_SUM },
 	/* Getters that found a descriptor of a folio whose tails alias. */
 	[HVO_S_ON_OPTIMIZED] = { "reader_on_optimized", MMRACE_SUM },
@@ -191,10 +220,6 @@ static const struct mmrace_stat hvo_stats[HVO_NR] = {
 	[HVO_S_ALIAS_EXPECT_PERMILLE] = { "alias_expect_permille", MMRACE_MAX },
 	/* Of alloc_fail: failed on purpose (fail_pct or fail_restore). */
 	[HVO_S_INJECTED] = { "alloc_fail_injected", MMRACE_SUM },
-	/* Reserve pages an undone partial restore gave back. */
-	[HVO_S_RESERVE_RETURNED] = { "reserve_returned", MMRACE_SUM },
-	/* offline_refuse: pages the restore found on the node. */
-	[HVO_S_NODE_ALLOC] = { "node_alloc", MMRACE_SUM },
 	/* offline_refuse: free pages the offline isolated. */
 	[HVO_S_NODE_ISOLATED] = { "node_isolated", MMRACE_SUM },
 	[HVO_S_RESERVE_END] = { "reserve_end", MMRACE_SUM },
@@ -202,16 +227,28 @@ static const struct mmrace_stat hvo_stats[HVO_NR] = {
 	[HVO_S_SELF_REUSED] = { "self_reused", MMRACE_SUM },
 	/* reuse_folio: small pages left holding vmemmap, not freed. */
 	[HVO_S_SELF_PINNED_END] = { "self_pinned_end", MMRACE_SUM },
+	/* Offlines (dissolves) that found mem_hotplug_lock held. */
+	[HVO_S_HOTPLUG_WAIT] = { "hotplug_lock_waits", MMRACE_SUM },
+	/* Last puts of folios in use where one cannot sleep. */
+	[HVO_S_IRQ_FREE] = { "atomic_frees", MMRACE_SUM },
+	/* deferred_restore: of atomic_frees, from IRQs, left to the work. */
+	[HVO_S_IRQ_DEFERRED] = { "irq_frees_deferred", MMRACE_SUM },
+	/* reserves: the softirq consumer's GFP_ATOMIC allocations... */
+	[HVO_S_ATOMIC_ALLOC] = { "atomic_allocs", MMRACE_SUM },
+	/* ...and those that found the reserve empty. */
+	[HVO_S_ATOMIC_FAIL] = { "atomic_alloc_fail", MMRACE_SUM },
 };
 
 enum {
 	HVO_K_FOLIOS, HVO_K_DESCS, HVO_K_READS, HVO_K_WINDOW_NS, HVO_K_GAP_US,
-	HVO_K_FAIL_PCT, HVO_K_RETRY_MS, HVO_K_WATCHDOG_MS, HVO_K_RESERVE,
+	HVO_K_FAIL_PCT, HVO_K_RETRY_MS, HVO_K_RESERVE,
 	HVO_K_EXPEDITED, HVO_K_ISOLATE,
 };
 
 /* fail_pct's default: each variant's own rate, so that 0 can mean none. */
 #define HVO_FAIL_PCT_VARIANT	101
+/* reserve_pages' default: each variant's own. */
+#define HVO_RESERVE_VARIANT	4097
 
 static const struct mmrace_knob hvo_knobs[] = {
 	[HVO_K_FOLIOS] = { "folios", 16, 1, 256, "huge folios in the vmemmap" },
@@ -228,10 +265,9 @@ static const struct mmrace_knob hvo_knobs[] = {
 		"% of restore page allocations failed on purpose; 101: the variant's" },
 	[HVO_K_RETRY_MS] = { "retry_ms", 100, 1, 10000,
 		"retry_forever: sleep between allocation attempts" },
-	[HVO_K_WATCHDOG_MS] = { "watchdog_ms", 2000, 10, 600000,
-		"a restore pending this long, 3 failed allocations in, is no forward progress" },
-	[HVO_K_RESERVE] = { "reserve_pages", 21, 0, 4096,
-		"reserves: GFP_ATOMIC-like pool; offline_refuse: the node's free pages" },
+	[HVO_K_RESERVE] = { "reserve_pages", HVO_RESERVE_VARIANT, 0,
+		HVO_RESERVE_VARIANT,
+		"reserves: zone reserve; offline_*: node free pages; 4097: the variant's" },
 	[HVO_K_EXPEDITED] = { "expedited", 1, 0, 1,
 		"synchronize_rcu_expedited(): same guarantee, TCG grace periods take seconds" },
 	[HVO_K_ISOLATE] = { "isolate_pages", 1, 0, 64,
@@ -266,18 +302,30 @@ struct hvo {
 	struct hvo_desc __rcu **table;
 
 	/*
-	 * reserves: the GFP_ATOMIC-like reserve; offline_refuse: the free
-	 * pages of the node being offlined, the only ones __GFP_THISNODE
-	 * may take.
+	 * reserves: the free pages of a zone held at its min watermark,
+	 * which only GFP_ATOMIC may take; offline_*: the free pages of the
+	 * node being offlined, the only ones __GFP_THISNODE may take.
+	 * Taken from softirq too (reserves): IRQ-safe.
 	 */
 	spinlock_t reserve_lock;	/* mmrace_hvo_reserve_lock: reserve */
 	struct page **reserve;
 	unsigned int nr_reserve, reserve_left;
 	bool reserve_reported;
+	atomic_t restoring;		/* restores in flight */
+
+	/*
+	 * offline_*: mem_hotplug_lock, which offline_pages() holds for
+	 * write (mem_hotplug_begin()) across every dissolve of the section
+	 * it offlines.  An rw_semaphore: a waiter sleeps uninterruptibly,
+	 * as in percpu_down_write() and percpu_down_read().
+	 */
+	struct rw_semaphore hotplug_lock;	/* mmrace_mem_hotplug_lock */
+
+	/* deferred_restore: hpage_freelist and free_hpage_work. */
+	struct llist_head free_list;
+	struct work_struct free_work;
 
 	atomic_long_t owned;		/* descriptor pages we hold */
-	unsigned long wd_next;		/* jiffies of the next watchdog scan */
-	bool wd_fired;
 };
 
 #ifdef CONFIG_FAULT_INJECTION
@@ -437,8 +485,7 @@ static noinline void hvo_read(struct hvo *h)
 	if (!hvo_try_get(h, d))
 		goto out;
 	mmrace_stat_inc(h->r, HVO_S_GET);
-	if (rcu_dereference(h->table[pfn]) != d)
-		mmrace_stat_inc(h->r, HVO_S_RECHECK_FAIL);
+	/* A lookup that moved on or not, the reference goes back. */
 	hvo_put(h, d);
 out:
 	rcu_read_unlock();
@@ -479,21 +526,77 @@ static void hvo_sync_rcu(struct hvo *h)
 static struct page *hvo_reserve_take(struct hvo *h)
 {
 	struct page *page = NULL;
+	unsigned long flags;
 
-	spin_lock(&h->reserve_lock);
+	spin_lock_irqsave(&h->reserve_lock, flags);
 	if (h->reserve_left)
 		page = h->reserve[--h->reserve_left];
-	spin_unlock(&h->reserve_lock);
+	spin_unlock_irqrestore(&h->reserve_lock, flags);
 	return page;
 }
 
-/* Back where hvo_reserve_take() found it: there is room, it came from there. */
-static void hvo_reserve_put(struct hvo *h, struct page *page)
+/*
+ * Into the reserve if it is below its size: a page hvo_reserve_take()
+ * gave (there is room), or (reserves) a freed page, which lifts a zone
+ * below its watermark before anyone else may have it.
+ */
+static bool hvo_reserve_put(struct hvo *h, struct page *page)
 {
-	spin_lock(&h->reserve_lock);
-	h->reserve[h->reserve_left++] = page;
-	spin_unlock(&h->reserve_lock);
-	mmrace_stat_inc(h->r, HVO_S_RESERVE_RETURNED);
+	unsigned long flags;
+	bool ret = false;
+
+	spin_lock_irqsave(&h->reserve_lock, flags);
+	if (h->reserve_left < h->nr_reserve) {
+		h->reserve[h->reserve_left++] = page;
+		ret = true;
+	}
+	spin_unlock_irqrestore(&h->reserve_lock, flags);
+	return ret;
+}
+
+/*
+ * reserves: a restored folio's 512 pages reach buddy.  The zone's free
+ * count rises, and its reserve is full again before a GFP_KERNEL
+ * allocation passes the watermark: the restores' drain lasts only while
+ * they are in flight.  Pages from the real buddy stand for them.
+ */
+static void hvo_reserve_refill(struct hvo *h)
+{
+	struct page *page;
+
+	while (READ_ONCE(h->reserve_left) < h->nr_reserve) {
+		page = alloc_page(GFP_KERNEL);
+		if (!page)
+			return;
+		if (!hvo_reserve_put(h, page)) {
+			__free_page(page);
+			return;
+		}
+	}
+}
+
+/*
+ * reserves: a softirq's GFP_ATOMIC allocation, a network receive refill
+ * say, in the same zone, with the same right to its reserve as the
+ * restores.  Given back at once (the buffer is recycled): it fails only
+ * while the restores in flight hold the whole reserve.
+ */
+static void hvo_atomic_consumer(struct hvo *h, enum mmrace_ctx ctx)
+{
+	struct page *page = hvo_reserve_take(h);
+
+	mmrace_stat_inc(h->r, HVO_S_ATOMIC_ALLOC);
+	if (page) {
+		hvo_reserve_put(h, page);
+		return;
+	}
+	mmrace_stat_inc(h->r, HVO_S_ATOMIC_FAIL);
+	if (!xchg(&h->reserve_reported, true))
+		mmrace_invariant(h->r,
+				 "reserves: %s GFP_ATOMIC allocation failed: %u-page reserve empty, %d %s, %llu restore pages taken from it",
+				 mmrace_ctx_names[ctx], h->nr_reserve,
+				 atomic_read(&h->restoring), "restores in flight",
+				 mmrace_stat_read(h->r, HVO_S_RESERVE_USED));
 }
 
 /*
@@ -524,7 +627,10 @@ static void hvo_page_put(struct hvo *h, unsigned int slot, struct page *page,
 		h->self[slot] = page;
 		break;
 	default:
-		__free_page(page);
+		/* reserves: a freed page tops the zone up first. */
+		if (h->pol->alloc != HVO_ALLOC_ATOMIC ||
+		    !hvo_reserve_put(h, page))
+			__free_page(page);
 	}
 }
 
@@ -578,36 +684,44 @@ static struct page *hvo_alloc_page(struct hvo *h, unsigned int folio,
 		mmrace_stat_inc(h->r, HVO_S_INJECTED);
 		goto fail;
 	}
-	/* __GFP_THISNODE: only what the node being offlined has left. */
-	if (h->pol->alloc == HVO_ALLOC_THISNODE) {
+	/*
+	 * __GFP_THISNODE: only what the node being offlined has left.
+	 * GFP_ATOMIC in a zone at its min watermark: only its reserve,
+	 * below the watermark, which a GFP_KERNEL try would not pass.
+	 */
+	if (h->pol->alloc != HVO_ALLOC_KERNEL) {
 		page = hvo_reserve_take(h);
 		if (!page)
 			goto fail;
+		/* An undo gives it back there; a restore keeps it. */
 		*src = HVO_SRC_RESERVE;
-		mmrace_stat_inc(h->r, HVO_S_NODE_ALLOC);
+		mmrace_stat_inc(h->r, HVO_S_RESERVE_USED);
+		if (h->pol->alloc == HVO_ALLOC_ATOMIC)
+			trace_mmrace_fallback(folio, HVO_FB_RESERVE);
 		return page;
 	}
+	/*
+	 * ad2fa3717b74's mask (__GFP_THISNODE aside).  From an interrupt
+	 * (atomic_restore) this is the call that cannot be made.
+	 */
 	page = alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
 	if (page)
 		return page;
 fail:
 	mmrace_stat_inc(h->r, HVO_S_ALLOC_FAIL);
-	if (h->pol->alloc != HVO_ALLOC_RESERVES)
-		return NULL;
-	page = hvo_reserve_take(h);
-	if (page) {
-		mmrace_stat_inc(h->r, HVO_S_RESERVE_USED);
-		trace_mmrace_fallback(folio, HVO_FB_RESERVE);
-		/* Reserve pages count as ours once the restore is done. */
-		*src = HVO_SRC_RESERVE;
-		return page;
-	}
-	if (!xchg(&h->reserve_reported, true))
-		mmrace_invariant(h->r, "reserves exhausted: %u pages taken by restores, %llu %s",
-				 h->nr_reserve,
-				 mmrace_stat_read(h->r, HVO_S_ALLOC_FAIL),
-				 "failed allocations");
 	return NULL;
+}
+
+/* The first @n pages a restore of @folio got, back where they came from. */
+static void hvo_put_spares(struct hvo *h, unsigned int folio, unsigned int n)
+{
+	struct page **spare = h->spare + (size_t)folio * h->pages_per_folio;
+	u8 *src = h->spare_src + (size_t)folio * h->pages_per_folio;
+	unsigned int first = folio * h->pages_per_folio;
+
+	/* A reserve page freed to buddy would drain the reserve for nothing. */
+	while (n--)
+		hvo_page_put(h, first + n + 1, spare[n], src[n]);
 }
 
 /* Allocate every tail page first: a partial restore is never mapped. */
@@ -649,9 +763,7 @@ static int hvo_alloc_tails(struct hvo *h, unsigned int folio)
 	}
 	return 0;
 undo:
-	/* A reserve page freed to buddy would drain the reserve for nothing. */
-	while (i--)
-		hvo_page_put(h, first + i + 1, spare[i], src[i]);
+	hvo_put_spares(h, folio, i);
 	return -ENOMEM;
 }
 
@@ -669,9 +781,7 @@ static int hvo_restore(struct hvo *h, unsigned int folio)
 	int ret;
 
 	WRITE_ONCE(f->retries, 0);
-	WRITE_ONCE(f->restore_since, t0);
 	ret = hvo_alloc_tails(h, folio);
-	WRITE_ONCE(f->restore_since, 0);
 	mmrace_stat_max(h->r, HVO_S_MAX_RESTORE_MS,
 			div_u64(local_clock() - t0, NSEC_PER_MSEC));
 	if (ret)
@@ -790,26 +900,53 @@ static void hvo_pool_put(struct hvo *h, unsigned int folio)
  * restores the vmemmap and gives the folio to buddy as small pages; or,
  * if the restore fails, it stays in the pool as surplus (5.14).
  */
-static void hvo_free_huge(struct hvo *h, unsigned int folio)
+static void __hvo_free_huge(struct hvo *h, unsigned int folio)
 {
 	struct hvo_folio *f = &h->folios[folio];
+	int ret;
 
-	if (h->pol->alloc == HVO_ALLOC_THISNODE)
-		hvo_offline_isolate(h);
-	if (hvo_restore(h, folio)) {
+	/* Until the folio is in buddy: its reserve pages are not back. */
+	atomic_inc(&h->restoring);
+	ret = hvo_restore(h, folio);
+	if (ret) {
+		atomic_dec(&h->restoring);
 		if (mmrace_stopping(h->r))
 			return;
-		/* add_hugetlb_folio(h, folio, true) */
+		/* add_hugetlb_folio(h, folio, true); dissolve: -ENOMEM */
 		f->surplus = true;
 		mmrace_stat_inc(h->r, HVO_S_REFUSED);
 		trace_mmrace_fallback(folio, HVO_FB_REFUSE);
-		if (h->pol->alloc == HVO_ALLOC_THISNODE)
-			mmrace_stat_inc(h->r, HVO_S_DISSOLVE_ENOMEM);
 		return;
 	}
 	f->surplus = false;
 	hvo_make_small(h, folio);
 	WRITE_ONCE(f->aliased, false);
+	if (h->pol->alloc == HVO_ALLOC_ATOMIC)
+		hvo_reserve_refill(h);
+	atomic_dec(&h->restoring);
+}
+
+/*
+ * offline_*: the free is dissolve_free_huge_page() in offline_pages(),
+ * under mem_hotplug_begin().  One offline at a time: the next one (or
+ * any get_online_mems() caller) sleeps in TASK_UNINTERRUPTIBLE until
+ * this one is done.  In retry_forever it never is: khungtaskd reports
+ * the waiter, not the offline, whose msleep(100) switches ten times a
+ * second.
+ */
+static void hvo_free_huge(struct hvo *h, unsigned int folio)
+{
+	if (h->pol->alloc != HVO_ALLOC_THISNODE) {
+		__hvo_free_huge(h, folio);
+		return;
+	}
+	if (!down_write_trylock(&h->hotplug_lock)) {
+		mmrace_stat_inc(h->r, HVO_S_HOTPLUG_WAIT);
+		down_write(&h->hotplug_lock);
+	}
+	hvo_offline_isolate(h);
+	__hvo_free_huge(h, folio);
+	up_write(&h->hotplug_lock);
 }
 
 /* One step of one folio's life, in task context (it sleeps). */
@@ -838,40 +975,65 @@ static void hvo_step(struct hvo *h)
 }
 
 /*
- * mmrace's progress watchdog: a restore that has waited watchdog_ms
- * and failed to allocate HVO_WD_RETRIES times is reported once.  Both:
- * a restore that is only slow (its grace period and TLB flush IPIs on
- * a loaded TCG host took 2.4 s, with no failure) makes progress; one
- * that keeps failing and retrying is the livelock the thread feared.
- * Run from whatever context still runs, at most ten times a second.
+ * free_hpage_workfn(): the frees IRQ context left, restored and freed
+ * where GFP_KERNEL may sleep.  The folios stay busy until then.
  */
-#define HVO_WD_RETRIES	3
-
-static void hvo_watchdog(struct hvo *h)
+static void hvo_free_work(struct work_struct *work)
 {
-	unsigned long next = READ_ONCE(h->wd_next);
-	u64 limit, now, since;
-	unsigned int i;
+	struct hvo *h = container_of(work, struct hvo, free_work);
+	struct llist_node *node = llist_del_all(&h->free_list);
+	struct hvo_folio *f, *next;
 
-	if (time_before(jiffies, next) || READ_ONCE(h->wd_fired))
+	llist_for_each_entry_safe(f, next, node, ll) {
+		hvo_free_huge(h, f - h->folios);
+		clear_bit_unlock(0, &f->busy);
+	}
+}
+
+/*
+ * The last folio_put() of a folio in use where one cannot sleep (an I/O
+ * completion in softirq or hardirq; a task with BHs off), while the pool
+ * is above its target: free_huge_folio() gives it to buddy, and its
+ * vmemmap must be restored first.
+ */
+static void hvo_irq_free(struct hvo *h, enum mmrace_ctx ctx)
+{
+	unsigned int folio = mmrace_rand_below(h->nr_folios);
+	struct hvo_folio *f = &h->folios[folio];
+
+	if (test_and_set_bit_lock(0, &f->busy))
 		return;
-	if (cmpxchg(&h->wd_next, next, jiffies + HZ / 10) != next)
-		return;
-	now = local_clock();
-	limit = mmrace_knob(h->r, HVO_K_WATCHDOG_MS) * NSEC_PER_MSEC;
-	for (i = 0; i < h->nr_folios; i++) {
-		since = READ_ONCE(h->folios[i].restore_since);
-		if (!since || now - since < limit ||
-		    READ_ONCE(h->folios[i].retries) < HVO_WD_RETRIES)
-			continue;
-		if (xchg(&h->wd_fired, true))
-			return;
-		mmrace_invariant(h->r, "no forward progress: folio %u waits %llu ms %s (%llu)",
-				 i, div_u64(now - since, NSEC_PER_MSEC),
-				 "for vmemmap pages, retries",
-				 READ_ONCE(h->folios[i].retries));
+	/* Not in use, or a getter holds a reference: not the last put. */
+	if (f->state != HVO_INUSE ||
+	    atomic_cmpxchg(&hvo_head(h, folio)->ref, 1, 0) != 1) {
+		clear_bit_unlock(0, &f->busy);
 		return;
 	}
+	RCU_INIT_POINTER(h->table[folio * h->descs], NULL);
+	f->state = HVO_POOL;
+	mmrace_stat_inc(h->r, HVO_S_IRQ_FREE);
+	if (h->pol->defer) {
+		/* update_and_free_hugetlb_folio(h, folio, true) */
+		if (ctx != MMRACE_CTX_TASK)
+			mmrace_stat_inc(h->r, HVO_S_IRQ_DEFERRED);
+		if (llist_add(&f->ll, &h->free_list))
+			schedule_work(&h->free_work);
+		return;
+	}
+	/*
+	 * No deferral: the restore allocates its pages here, GFP_KERNEL
+	 * where one cannot sleep.  With BHs off in a task nothing but
+	 * DEBUG_ATOMIC_SLEEP's might_sleep() sees it.  In an interrupt,
+	 * might_alloc() takes lockdep's fs_reclaim map first, and lockdep
+	 * reports an inconsistent {*IRQ-ON-W} -> {IN-*IRQ-W} usage of it
+	 * before might_sleep() runs (atomic_restore_irq).  The model stops
+	 * after the allocation: the rest of the restore (synchronize_rcu(),
+	 * the TLB flush IPIs) would really sleep, or IPI from an interrupt.
+	 * The pages go back, the folio stays free in the pool.
+	 */
+	if (!hvo_alloc_tails(h, folio))
+		hvo_put_spares(h, folio, h->pages_per_folio - 1);
+	clear_bit_unlock(0, &f->busy);
 }
 
 static void hvo_op(struct mmrace_run *r, enum mmrace_ctx ctx)
@@ -879,7 +1041,23 @@ static void hvo_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 	struct hvo *h = r->priv;
 	unsigned int i, n = 1;
 
-	hvo_watchdog(h);
+	/* Not the hardirq: the thread's consumer is a softirq. */
+	if (h->pol->alloc == HVO_ALLOC_ATOMIC &&
+	    (ctx == MMRACE_CTX_SOFTIRQ || ctx == MMRACE_CTX_HRTIMER))
+		hvo_atomic_consumer(h, ctx);
+	if ((h->pol->free_ctx & BIT(ctx)) && !mmrace_rand_below(4)) {
+		/*
+		 * A folio_put() with BHs off, as the TCP close path of
+		 * syzbot's 2021 report (defer_free/llist_bh) does, but under
+		 * no softirq-safe lock: fs_reclaim under one would make
+		 * lockdep speak first.
+		 */
+		if (ctx == MMRACE_CTX_TASK)
+			local_bh_disable();
+		hvo_irq_free(h, ctx);
+		if (ctx == MMRACE_CTX_TASK)
+			local_bh_enable();
+	}
 	if (ctx == MMRACE_CTX_TASK) {
 		/* Half the task calls move a folio; remap needs IPIs, sleeps. */
 		if (mmrace_rand_below(2))
@@ -901,6 +1079,9 @@ static int hvo_setup(struct mmrace_run *r)
 	r->priv = h;
 	h->r = r;
 	h->pol = r->var->data;
+	/* First: teardown flushes it, whatever setup got to. */
+	INIT_WORK(&h->free_work, hvo_free_work);
+	init_llist_head(&h->free_list);
 	h->nr_folios = mmrace_knob(r, HVO_K_FOLIOS);
 	h->descs = mmrace_knob(r, HVO_K_DESCS);
 	h->fail_pct = mmrace_knob(r, HVO_K_FAIL_PCT);
@@ -913,8 +1094,10 @@ static int hvo_setup(struct mmrace_run *r)
 	h->pages_per_folio = h->descs / HVO_PER_PAGE;
 	h->nr_pages = h->nr_folios * h->pages_per_folio;
 	h->nr_descs = h->nr_folios * h->descs;
-	h->wd_next = jiffies;
 	mmrace_spin_lock_init(r, &h->reserve_lock, "mmrace_hvo_reserve_lock");
+	init_rwsem(&h->hotplug_lock);
+	lockdep_set_class_and_name(&h->hotplug_lock, mmrace_lock_key(r),
+				   "mmrace_mem_hotplug_lock");
 
 	h->backing = kcalloc(h->nr_pages, sizeof(*h->backing), GFP_KERNEL);
 	h->orig = kcalloc(h->nr_pages, sizeof(*h->orig), GFP_KERNEL);
@@ -958,6 +1141,8 @@ static int hvo_setup(struct mmrace_run *r)
 
 	if (h->pol->alloc != HVO_ALLOC_KERNEL) {
 		h->nr_reserve = mmrace_knob(r, HVO_K_RESERVE);
+		if (h->nr_reserve == HVO_RESERVE_VARIANT)
+			h->nr_reserve = h->pol->reserve;
 		h->reserve = kcalloc(h->nr_reserve ?: 1, sizeof(*h->reserve),
 				     GFP_KERNEL);
 		if (!h->reserve)
@@ -988,12 +1173,11 @@ static void hvo_stop(struct mmrace_run *r)
 	unsigned int i;
 	u64 on;
 
-	for (i = 0; i < h->nr_folios; i++) {
-		if (h->folios[i].state != HVO_SMALL)
-			mmrace_stat_inc(r, HVO_S_HUGE_END);
+	/* The frees IRQ context deferred: nothing adds to them any more. */
+	flush_work(&h->free_work);
+	for (i = 0; i < h->nr_folios; i++)
 		if (h->folios[i].surplus)
 			mmrace_stat_inc(r, HVO_S_SURPLUS_END);
-	}
 	mmrace_stat_add(r, HVO_S_RESERVE_END, h->reserve_left);
 	for (i = 0; i < h->nr_pages; i++)
 		if (h->backing[i] && h->backing_src[i] == HVO_SRC_SELF)
@@ -1038,11 +1222,13 @@ static unsigned int hvo_check_refs(struct hvo *h, unsigned int folio)
  * core's work floor counts ops, and a run whose task contexts were
  * starved passes it having moved nothing.  Held only to a run that went
  * its whole duration_ms, and only where the knobs let a floor be reached
- * (task context driven; fail_pct 0 or 100 take some away).  Lowest values in the 18 default-knob
- * runs per variant that check (debug, stock), soak and bench left (4 s
- * runs on loaded hosts): remap_free 25 fixed, 86 refuse, 16 (one per
- * folio) offline_refuse; restore 13 fixed, 73 refuse; fake_head_skips
- * 27 fixed; free_refused 55 refuse, 26 offline_refuse.
+ * (task context driven; fail_pct 0 or 100 take some away; an IRQ context
+ * for irq_frees_deferred).  Lowest values in the 18 default-knob runs per
+ * variant that check (debug, stock), soak and bench left (4 s runs on
+ * loaded hosts): remap_free 25 fixed, 86 refuse, 16 (one per folio)
+ * offline_refuse; restore 13 fixed, 73 refuse; fake_head_skips 27 fixed;
+ * free_refused 55 refuse, 26 offline_refuse.  deferred_restore, 3 debug
+ * and 1 stock run: remap_free 86, restore 78, irq_frees_deferred 28.
  */
 static unsigned int hvo_check_floors(struct hvo *h)
 {
@@ -1056,6 +1242,8 @@ static unsigned int hvo_check_floors(struct hvo *h)
 		floors &= ~BIT(HVO_S_RESTORE);
 	if (!h->fail_pct && h->pol->alloc != HVO_ALLOC_THISNODE)
 		floors &= ~(BIT(HVO_S_REFUSED) | BIT(HVO_S_SELF_REUSED));
+	if (!(r->contexts & HVO_IRQ_CTX))
+		floors &= ~BIT(HVO_S_IRQ_DEFERRED);
 	for_each_set_bit(i, &floors, HVO_NR) {
 		if (mmrace_stat_read(r, i))
 			continue;
@@ -1103,7 +1291,7 @@ static int hvo_check(struct mmrace_run *r)
 	bad += hvo_check_self(h);
 	if (mmrace_stat_read(r, HVO_S_LOST_REF))
 		bad++;
-	if (READ_ONCE(h->wd_fired) || READ_ONCE(h->reserve_reported))
+	if (READ_ONCE(h->reserve_reported))
 		bad++;
 	if (!bad)
 		bad += hvo_check_floors(h);
@@ -1122,6 +1310,8 @@ static void hvo_teardown(struct mmrace_run *r)
 
 	if (!h)
 		return;
+	/* After a failed setup too: no driver ran, nothing is queued. */
+	flush_work(&h->free_work);
 	if (h->vmm) {
 		/*
 		 * A slot without a 4 KiB PTE (setup stopped at it or before)
@@ -1174,9 +1364,25 @@ static const struct hvo_policy hvo_bbm = {
 	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
 };
 
+/*
+ * bd225530 without its grace period: the getter skips fake heads and the
+ * folio stays frozen, but a getter that loaded a small page's count
+ * before the fold may cmpxchg after it, through the read-only alias.
+ */
+static const struct hvo_policy hvo_skip_only = {
+	.skip_fake_head = true, .freeze = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
+};
+
+/*
+ * Muchun's v13 loop in Mike's case: offline_refuse's node, whose last
+ * free pages the offline isolates, with "msleep(100); goto retry" for a
+ * refusal.  Once the node has no free page left the allocation cannot
+ * succeed, and nothing is injected.
+ */
 static const struct hvo_policy hvo_retry_forever = {
 	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
-	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_RETRY, .fail_pct = 100,
+	.alloc = HVO_ALLOC_THISNODE, .on_fail = HVO_FAIL_RETRY, .reserve = 21,
 };
 
 static const struct hvo_policy hvo_refuse = {
@@ -1185,9 +1391,47 @@ static const struct hvo_policy hvo_refuse = {
 	.floors = BIT(HVO_S_REMAP) | BIT(HVO_S_RESTORE) | BIT(HVO_S_REFUSED),
 };
 
+/*
+ * Mike's "use GFP_ATOMIC to at least dip into reserves", where the pool
+ * is shrunk because memory is short: the zone sits at its min watermark,
+ * so GFP_ATOMIC is all a restore gets, and the reserve below it is
+ * shared with every other atomic allocation.  A restored folio refills it
+ * when it reaches buddy.  14 pages: two 2 MiB restores in flight take it
+ * all.  The ratio is a gigantic page's: one 1 GiB restore needs 4094
+ * pages, the whole min watermark of a 16 GiB machine (min_free_kbytes
+ * 16 MiB).
+ */
 static const struct hvo_policy hvo_reserves = {
 	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
-	.alloc = HVO_ALLOC_RESERVES, .on_fail = HVO_FAIL_REFUSE, .fail_pct = 100,
+	.alloc = HVO_ALLOC_ATOMIC, .on_fail = HVO_FAIL_REFUSE, .reserve = 14,
+};
+
+/*
+ * fixed, with frees where one cannot sleep and their restore in place:
+ * b65d4adbc0f0 undone.  From a task with BHs off, and from interrupts.
+ */
+static const struct hvo_policy hvo_atomic_restore = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
+	.free_ctx = BIT(MMRACE_CTX_TASK),
+};
+
+static const struct hvo_policy hvo_atomic_restore_irq = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
+	.free_ctx = HVO_IRQ_CTX,
+};
+
+/*
+ * 6.12: free_huge_folio() passes atomic = true, and
+ * update_and_free_hugetlb_folio() defers every optimized folio.
+ */
+static const struct hvo_policy hvo_deferred_restore = {
+	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
+	.alloc = HVO_ALLOC_KERNEL, .on_fail = HVO_FAIL_REFUSE,
+	.free_ctx = HVO_IRQ_CTX | BIT(MMRACE_CTX_TASK), .defer = true,
+	.floors = BIT(HVO_S_REMAP) | BIT(HVO_S_RESTORE) |
+		  BIT(HVO_S_IRQ_DEFERRED),
 };
 
 static const struct hvo_policy hvo_reuse_folio = {
@@ -1199,7 +1443,7 @@ static const struct hvo_policy hvo_reuse_folio = {
 
 static const struct hvo_policy hvo_offline_refuse = {
 	.skip_fake_head = true, .sync_rcu = true, .freeze = true,
-	.alloc = HVO_ALLOC_THISNODE, .on_fail = HVO_FAIL_REFUSE,
+	.alloc = HVO_ALLOC_THISNODE, .on_fail = HVO_FAIL_REFUSE, .reserve = 21,
 	.floors = BIT(HVO_S_REMAP) | BIT(HVO_S_REFUSED),
 };
 
@@ -1213,15 +1457,36 @@ static const struct mmrace_variant hvo_variants[] = {
 	{ "bbm", "oops:not-present page",
 	  "fixed with break-before-make and no fault fixup, as arm64 needs",
 	  .data = &hvo_bbm },
-	{ "retry_forever", "hung_task|soft_lockup|mmrace:no forward progress",
-	  "v13 restore retries forever while allocations fail",
-	  .duration_ms = 5000, .data = &hvo_retry_forever },
+	/*
+	 * 40 s: the window needs a getter preempted in its RCU section
+	 * across a fold.  In 4 s runs it was hit in 5 of 10 boots (0.16 a
+	 * second, about one fold in 360); 40 s miss e^-6.4, 0.2 %.
+	 */
+	{ "skip_only", "oops:permissions violation",
+	  "bd225530's fake-head skip and freeze without its synchronize_rcu()",
+	  .duration_ms = 40000, .data = &hvo_skip_only },
+	/*
+	 * 30 s: the node runs dry within seconds, khungtaskd (5 s on this
+	 * boot) reports the waiter 5 to 10 s after it blocked.
+	 */
+	{ "retry_forever", "hung_task:blocked for more than",
+	  "v13 msleep(100) retry in an offline of a node's last section: the next offline hangs",
+	  .duration_ms = 30000, .data = &hvo_retry_forever },
 	{ "refuse", "clean",
 	  "5.14: on failure the folio stays in the pool as surplus",
 	  .data = &hvo_refuse },
-	{ "reserves", "mmrace:reserves exhausted",
-	  "GFP_ATOMIC-like fallback: sustained freeing drains the reserve",
+	{ "reserves", "mmrace:GFP_ATOMIC allocation failed",
+	  "restores with GFP_ATOMIC at the min watermark: a softirq's GFP_ATOMIC fails",
 	  .duration_ms = 8000, .data = &hvo_reserves },
+	{ "atomic_restore", "sleep_in_atomic:sleeping function called from invalid context",
+	  "an optimized folio freed with BHs off is restored in place, GFP_KERNEL",
+	  .data = &hvo_atomic_restore },
+	{ "atomic_restore_irq", "lockdep:inconsistent lock state&fs_reclaim",
+	  "the same from softirq and hardirq: lockdep's fs_reclaim map speaks first",
+	  .data = &hvo_atomic_restore_irq },
+	{ "deferred_restore", "clean",
+	  "b65d4adbc0f0: IRQ frees go to an llist, a work item restores them",
+	  .data = &hvo_deferred_restore },
 	{ "reuse_folio", "clean",
 	  "002: on failure the folio's own pages hold its vmemmap, kept from buddy",
 	  .data = &hvo_reuse_folio },
