@@ -20,9 +20,16 @@
  *               list_del()s a page whose predecessor is already on a
  *               pcp list (Hugh Dickins' crash), with a stale locked_zone
  *               and a stale migratetype
- *   v2_nodebug  v2 with the fallback's list_del() done as a kernel
- *               without DEBUG_LIST does it: the cross-linked pcp list
- *               then surfaces as Hugh saw it
+ *   v2_drain    v2 with Hugh's trigger alone: no provoke, no hardirq;
+ *               a list free's trylock fails only under another CPU's
+ *               drain_all_pages() of an isolation pass
+ *   v2_nodebug  v2_drain on a kernel without DEBUG_LIST (every list op
+ *               unchecked, nothing halts), one zone: the cross-linked
+ *               lists reach compaction's free list walk, which reads
+ *               container_of(LIST_POISON1) = 0xdead0000000000f8 (Hugh's
+ *               GPF); see pcp_tmp_head() for where the model deviates
+ *   v2_zone     v2 with c3e58a70425a alone: the stale locked_zone sends
+ *               the next page to free_unref_page_commit() with pcp NULL
  *   final       what landed in 6.2
  *   bench_*     ns per task-context alloc+free pair: irqsave, final,
  *               alloc_page(); one thread per CPU under hardirq pairs,
@@ -32,7 +39,8 @@
  * hrtimer (list frees, like an I/O completion), a tasklet raised from
  * hardirq on top of a task holding the pcp lock (list free), hardirq and
  * IPI (single alloc and free, as IRQ allocations do), wq (drain another
- * CPU's lists, as drain_pages() does since 6.0, and the isolation pass).
+ * CPU's lists, as drain_pages() does since 6.0, and the isolation pass,
+ * which drains every CPU's lists of its zone, as drain_all_pages()).
  */
 #define pr_fmt(fmt) "mmrace: " fmt
 
@@ -1437,6 +1445,7 @@ static const struct pcp_policy pcp_v2_zone = {
 static const struct pcp_policy pcp_final = {
 	.lock = PCP_TRY, .unlink_first = true, .need_trigger = true,
 };
+
 static const struct pcp_policy pcp_bench_irqsave = {
 	.lock = PCP_IRQSAVE, .bench = PCP_BENCH_PCP,
 };
