@@ -28,7 +28,7 @@
 #include <linux/lockdep.h>
 
 #define MMRACE_MAX_KNOBS	16
-#define MMRACE_MAX_STATS	32
+#define MMRACE_MAX_STATS	48
 #define MMRACE_MAX_CPUS		64
 #define MMRACE_MAX_LOCKS	8
 
