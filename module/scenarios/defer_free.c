@@ -75,7 +75,8 @@ struct df {
 	struct page **held;		/* allocated, not yet freed; xchg slots */
 	unsigned long *spool_put;	/* subpool already given this page back */
 	unsigned long *isolated;	/* under hugetlb_lock: not allocatable */
-	unsigned long *draining;	/* taken by this llist drain */
+	atomic_t deferring;		/* df_defer()s that have not returned */
+	atomic_t iso_said;		/* the first failed isolation printed */
 
 	spinlock_t hugetlb_lock;	/* mmrace_hugetlb_lock: free, nr_free */
 	struct list_head free;
@@ -102,7 +103,8 @@ enum {
 	DF_DOUBLE_FREE, DF_STALL_OVERTAKEN, DF_STALL_ALONE, DF_WINDOW_US,
 	DF_DRAIN_CYCLES, DF_FREE_SOFTIRQ, DF_FREE_HARDIRQ, DF_SOCK_RX,
 	DF_TCP_CLOSE, DF_ISO, DF_ISO_PENDING, DF_ISO_FLUSHED, DF_ISO_SAVED,
-	DF_ISO_FAIL, DF_ISO_BUSY, DF_ISO_TIMEOUT, DF_NR
+	DF_ISO_FAIL, DF_ISO_BUSY, DF_ISO_TAKEN, DF_ISO_TIMEOUT, DF_ISO_REFUSED,
+	DF_NR
 };
 
 static const struct mmrace_stat df_stats[DF_NR] = {
@@ -131,7 +133,10 @@ static const struct mmrace_stat df_stats[DF_NR] = {
 	[DF_ISO_SAVED] = { "iso_saved", MMRACE_SUM },
 	[DF_ISO_FAIL] = { "iso_fail_deferred", MMRACE_SUM },
 	[DF_ISO_BUSY] = { "iso_busy", MMRACE_SUM },
+	/* Of those, failed on a page a running drain had taken off the list. */
+	[DF_ISO_TAKEN] = { "iso_busy_drain_taken", MMRACE_SUM },
 	[DF_ISO_TIMEOUT] = { "iso_timeout", MMRACE_SUM },
+	[DF_ISO_REFUSED] = { "iso_refused", MMRACE_SUM },
 };
 
 enum {
@@ -232,8 +237,9 @@ static void df_return_page(struct df *df, struct page *page)
  * free in IRQ context that takes the task-only locks; trylock_fail,
  * val 0 the subpool lock, 1 hugetlb_lock, busy.
  */
-static bool df_lock(struct df *df, spinlock_t *lock, struct page *page,
-		    long which, unsigned long *flags)
+static __always_inline bool df_lock(struct df *df, spinlock_t *lock,
+				    struct page *page, long which,
+				    unsigned long *flags)
 {
 	if (df->pol->irqsafe) {
 		spin_lock_irqsave(lock, *flags);
@@ -250,7 +256,8 @@ static bool df_lock(struct df *df, spinlock_t *lock, struct page *page,
 	return false;
 }
 
-static void df_unlock(struct df *df, spinlock_t *lock, unsigned long flags)
+static __always_inline void df_unlock(struct df *df, spinlock_t *lock,
+				      unsigned long flags)
 {
 	if (df->pol->irqsafe)
 		spin_unlock_irqrestore(lock, flags);
@@ -269,7 +276,7 @@ static void df_unlock(struct df *df, spinlock_t *lock, unsigned long flags)
  * task it interrupted; spool_put remembers that the subpool already
  * has the page back, so that the retry does not count it twice.
  */
-static bool __df_free(struct df *df, struct page *page)
+static noinline bool __df_free(struct df *df, struct page *page)
 {
 	unsigned long flags = 0;
 
@@ -363,37 +370,39 @@ static void df_xchg_drain(struct df *df)
 	mmrace_stat_add(df->r, DF_PENDING_SPINS, spins);
 }
 
-/*
- * free_hpage_workfn() as landed.  upstream walks the list once; mmrace
- * first marks every page it took FREEING, so that DEFERRED means "on the
- * llist" to the isolation pass: a page this drain has already taken is
- * one that wait_for_freed_hugetlb_folios() cannot wait for (it sees an
- * empty list), and the pass counts it as busy, not as the bug it fixes.
- */
+/* free_hpage_workfn() as landed: llist_del_all(), then one walk. */
 static void df_llist_drain(struct df *df)
 {
-	struct llist_node *first = llist_del_all(&df->llist), *node;
+	struct llist_node *node = llist_del_all(&df->llist);
 	unsigned int cnt = 0;
 
-	for (node = first; node; node = node->next) {
-		struct page *page = df_node_page(node);
-
-		if (df_move(df, page, DF_DEFERRED, DF_FREEING)) {
-			df_note_drained(df, page);
-			set_bit(page->index, df->draining);
-		}
-	}
-	node = first;
 	while (node) {
 		struct page *page = df_node_page(node);
 
 		/* The next free reuses page->mapping: read next first. */
 		node = node->next;
-		if (test_and_clear_bit(page->index, df->draining))
-			df_release(df, page);
+		df_free_now(df, page, DF_DEFERRED);
 		cnt++;
 	}
 	mmrace_stat_max(df->r, DF_MAX_BACKLOG, cnt);
+}
+
+/*
+ * Is @page still on the deferred list, or has a drain taken it (and is
+ * now freeing it)?  Under hugetlb_lock: a node reachable from the head
+ * keeps its next until df_return_page() clears it, under that lock, so
+ * the walk is safe; it reads the list as it was when it read the head.
+ */
+static bool df_on_llist(struct df *df, struct page *page)
+{
+	struct llist_node *node = READ_ONCE(df->llist.first);
+	unsigned int n;
+
+	lockdep_assert_held(&df->hugetlb_lock);
+	for (n = 0; node && n < df->nr; n++, node = READ_ONCE(node->next))
+		if (df_node_page(node) == page)
+			return true;
+	return false;
 }
 
 static void df_drain(struct df *df)
@@ -470,8 +479,26 @@ static void df_defer(struct df *df, struct page *page)
 	 */
 	set_page_private(page, local_clock());
 	df->free_ctx[page->index] = mmrace_ctx_now();
-	if (!df_move(df, page, DF_HELD, DF_DEFERRED))
+	/*
+	 * For the isolation pass, which polls the state as no real
+	 * migration does: a free is over only once it has returned, its
+	 * page on the list and the work scheduled, and the pass waits until
+	 * no free anywhere is still between those.  Without it the pass saw
+	 * DEFERRED pages not yet on the list (9 in 3900 passes), and then
+	 * pages whose llist_add() had found the list non-empty while the
+	 * free that had made it so was still before its schedule_work()
+	 * (4 to 6 in 15000): flush_work() had nothing to wait for.  That gap
+	 * is upstream's too, but a pass that polls lands in it far more
+	 * often than a migration does, and tracing and a vCPU the host
+	 * preempts make those few instructions long.
+	 */
+	atomic_inc(&df->deferring);
+	/* The count before the state: a pass that sees DEFERRED sees it. */
+	smp_mb__after_atomic();
+	if (!df_move(df, page, DF_HELD, DF_DEFERRED)) {
+		atomic_dec(&df->deferring);
 		return;
+	}
 	mmrace_stat_inc(df->r, DF_DEFERRED_N);
 	trace_mmrace_enqueue(page->index, 0);
 
@@ -479,6 +506,9 @@ static void df_defer(struct df *df, struct page *page)
 		/* Only the first page of a batch needs to kick the work. */
 		if (llist_add((struct llist_node *)&page->mapping, &df->llist))
 			schedule_work(&df->work);
+		/* The list and the work before the count drops. */
+		smp_mb__before_atomic();
+		atomic_dec(&df->deferring);
 		return;
 	}
 	/*
@@ -491,6 +521,9 @@ static void df_defer(struct df *df, struct page *page)
 	df_stall(df, df_xnode(page));
 	xlist_push_end(df_xnode(page), next);
 	schedule_work(&df->work);
+	/* The list and the work before the count drops. */
+	smp_mb__before_atomic();
+	atomic_dec(&df->deferring);
 }
 
 /* free_huge_page(): the last reference dropped in context @ctx. */
@@ -518,7 +551,7 @@ static void df_free(struct df *df, struct page *page)
  * off the pool under hugetlb_lock, as alloc_huge_page() did.  Pages of a
  * range under isolation are not handed out (MIGRATE_ISOLATE).
  */
-static void df_alloc(struct df *df)
+static noinline void df_alloc(struct df *df)
 {
 	struct page *page = NULL, *p;
 	unsigned long flags = 0;
@@ -582,7 +615,7 @@ static void df_tcp_rcv(struct df *df)
 		WRITE_ONCE(df->sock_rx, true);
 }
 
-static void df_tcp_close(struct df *df, struct page *page)
+static noinline void df_tcp_close(struct df *df, struct page *page)
 {
 	local_bh_disable();
 	spin_lock(&df->slock);
@@ -631,21 +664,33 @@ static const char *df_ctx_name(u8 ctx)
  * if such a deferred free is still on the list when it tests: nothing
  * is injected, and how often that happens is the race's own rate.
  * llist_wait flushes the drain first, as wait_for_freed_hugetlb_folios()
- * does; a page the drain has already taken off the list is not waited
- * for (the list is empty), and counts as iso_busy.
+ * does.  A page that a running drain has already taken off the list is
+ * not waited for (the list is empty), and fails the pass all the same:
+ * the window 67bab13307c8 leaves.  It counts as iso_busy, not as the
+ * failure that commit fixed.
  */
-static void df_isolate(struct df *df)
+static noinline void df_isolate(struct df *df)
 {
 	struct mmrace_run *r = df->r;
 	unsigned int n = min_t(unsigned int, mmrace_knob(r, DF_K_ISO_PAGES), df->nr);
 	unsigned int start = mmrace_rand_below(df->nr / n) * n, i;
-	bool busy, pending = false, flushed = false;
+	bool busy, taken = false, pending = false, flushed = false;
 	struct page *bad = NULL;
 	u64 deadline, age = 0;
 	u8 ctx = 0;
 	int st;
 
+	/*
+	 * A range another pass has isolated is refused, as
+	 * set_migratetype_isolate() refuses an isolated pageblock: the
+	 * other pass would un-isolate it under us.
+	 */
 	spin_lock(&df->hugetlb_lock);
+	if (find_next_bit(df->isolated, start + n, start) < start + n) {
+		spin_unlock(&df->hugetlb_lock);
+		mmrace_stat_inc(r, DF_ISO_REFUSED);
+		return;
+	}
 	for (i = start; i < start + n; i++)
 		__set_bit(i, df->isolated);
 	spin_unlock(&df->hugetlb_lock);
@@ -657,6 +702,9 @@ static void df_isolate(struct df *df)
 			st = atomic_read(&df->state[i]);
 			busy |= st == DF_HELD || st == DF_FREEING;
 		}
+		/* Pairs with df_defer()'s barriers around the count. */
+		smp_rmb();
+		busy |= atomic_read(&df->deferring) != 0;
 		if (!busy)
 			break;
 		if (mmrace_stopping(r) || local_clock() > deadline) {
@@ -674,13 +722,14 @@ static void df_isolate(struct df *df)
 	spin_lock(&df->hugetlb_lock);
 	for (i = start; i < start + n; i++) {
 		st = atomic_read(&df->state[i]);
-		if (st == DF_DEFERRED && !bad) {
+		if (st == DF_DEFERRED && !bad && df_on_llist(df, df->pages[i])) {
 			bad = df->pages[i];
 			/* Cleared only under this lock, by df_return_page(). */
 			age = max_t(s64, 0, local_clock() - page_private(bad));
 			ctx = df->free_ctx[i];
 		} else if (st != DF_POOL) {
 			busy = true;
+			taken |= st == DF_DEFERRED;
 		}
 	}
 	spin_unlock(&df->hugetlb_lock);
@@ -692,7 +741,7 @@ static void df_isolate(struct df *df)
 		mmrace_stat_inc(r, DF_ISO_FLUSHED);
 	if (bad) {
 		/* The first says which page and since when; check() counts. */
-		if (!mmrace_stat_read(r, DF_ISO_FAIL))
+		if (!atomic_xchg(&df->iso_said, 1))
 			mmrace_invariant(r,
 					 "isolation of pages %u-%u failed: page %lu, freed from %s context %llu us before, still on the deferred list%s",
 					 start, start + n - 1, bad->index,
@@ -701,6 +750,8 @@ static void df_isolate(struct df *df)
 		mmrace_stat_inc(r, DF_ISO_FAIL);
 	} else if (busy) {
 		mmrace_stat_inc(r, DF_ISO_BUSY);
+		if (taken)
+			mmrace_stat_inc(r, DF_ISO_TAKEN);
 	} else if (pending) {
 		/* A deferred free was pending, and the pass still succeeded. */
 		mmrace_stat_inc(r, DF_ISO_SAVED);
@@ -773,9 +824,8 @@ static int df_setup(struct mmrace_run *r)
 	df->free_ctx = kcalloc(df->nr, sizeof(*df->free_ctx), GFP_KERNEL);
 	df->spool_put = bitmap_zalloc(df->nr, GFP_KERNEL);
 	df->isolated = bitmap_zalloc(df->nr, GFP_KERNEL);
-	df->draining = bitmap_zalloc(df->nr, GFP_KERNEL);
 	if (!df->pages || !df->held || !df->state || !df->free_ctx ||
-	    !df->spool_put || !df->isolated || !df->draining)
+	    !df->spool_put || !df->isolated)
 		return -ENOMEM;
 	for (i = 0; i < df->nr; i++) {
 		struct page *page = alloc_pages(GFP_KERNEL | __GFP_COMP |
@@ -982,7 +1032,6 @@ static void df_teardown(struct mmrace_run *r)
 	kfree(df->free_ctx);
 	bitmap_free(df->spool_put);
 	bitmap_free(df->isolated);
-	bitmap_free(df->draining);
 	kfree(df);
 	r->priv = NULL;
 }
