@@ -483,14 +483,14 @@ static void df_defer(struct df *df, struct page *page)
 	 * For the isolation pass, which polls the state as no real
 	 * migration does: a free is over only once it has returned, its
 	 * page on the list and the work scheduled, and the pass waits until
-	 * no free anywhere is still between those.  Without it the pass saw
-	 * DEFERRED pages not yet on the list (9 in 3900 passes), and then
-	 * pages whose llist_add() had found the list non-empty while the
-	 * free that had made it so was still before its schedule_work()
-	 * (4 to 6 in 15000): flush_work() had nothing to wait for.  That gap
-	 * is upstream's too, but a pass that polls lands in it far more
-	 * often than a migration does, and tracing and a vCPU the host
-	 * preempts make those few instructions long.
+	 * no free anywhere is still between those.  Without it llist_wait
+	 * failed 2 or 3 passes in 4000, in 2 boots of 3, each "after the
+	 * flush": a page put on the list after the pass's llist_empty(), or
+	 * behind a free whose llist_add() had found the list empty and which
+	 * was still before its schedule_work(), so that flush_work() had
+	 * nothing to wait for.  Those gaps are upstream's too, but a pass
+	 * that polls lands in them far more often than a migration does,
+	 * and tracing and a vCPU the host preempts make them long.
 	 */
 	atomic_inc(&df->deferring);
 	/* The count before the state: a pass that sees DEFERRED sees it. */
