@@ -237,21 +237,27 @@ static void df_return_page(struct df *df, struct page *page)
  * free in IRQ context that takes the task-only locks; trylock_fail,
  * val 0 the subpool lock, 1 hugetlb_lock, busy.
  */
+/* Task context (alloc, the drain, a direct free): the variant's lock. */
+static __always_inline void df_task_lock(struct df *df, spinlock_t *lock,
+					 unsigned long *flags)
+{
+	if (df->pol->irqsafe)
+		spin_lock_irqsave(lock, *flags);
+	else
+		spin_lock(lock);
+}
+
 static __always_inline bool df_lock(struct df *df, spinlock_t *lock,
 				    struct page *page, long which,
 				    unsigned long *flags)
 {
-	if (df->pol->irqsafe) {
-		spin_lock_irqsave(lock, *flags);
-		return true;
-	}
-	if (in_task()) {
-		spin_lock(lock);
+	if (df->pol->irqsafe || in_task()) {
+		df_task_lock(df, lock, flags);
 		return true;
 	}
 	if (mmrace_irq_spin_lock(lock))
 		return true;
-	trace_mmrace_trylock_fail(page ? page->index : -1, which);
+	trace_mmrace_trylock_fail(page->index, which);
 	mmrace_stat_inc(df->r, DF_IRQ_TRYLOCK_BUSY);
 	return false;
 }
@@ -557,11 +563,11 @@ static noinline void df_alloc(struct df *df)
 	unsigned long flags = 0;
 
 	if (df->subpool) {
-		df_lock(df, &df->spool_lock, NULL, 0, &flags);
+		df_task_lock(df, &df->spool_lock, &flags);
 		df->used++;
 		df_unlock(df, &df->spool_lock, flags);
 	}
-	df_lock(df, &df->hugetlb_lock, NULL, 1, &flags);
+	df_task_lock(df, &df->hugetlb_lock, &flags);
 	list_for_each_entry(p, &df->free, lru) {
 		if (test_bit(p->index, df->isolated))
 			continue;
@@ -578,7 +584,7 @@ static noinline void df_alloc(struct df *df)
 	if (!page) {
 		/* The subpool count goes back, as on a failed dequeue. */
 		if (df->subpool) {
-			df_lock(df, &df->spool_lock, NULL, 0, &flags);
+			df_task_lock(df, &df->spool_lock, &flags);
 			df->used--;
 			df_unlock(df, &df->spool_lock, flags);
 		}
