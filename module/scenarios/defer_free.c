@@ -883,7 +883,7 @@ static void df_stop(struct mmrace_run *r)
  * free_softirq 1173 to 2276, free_hardirq 887 to 2007, tcp_close_free
  * over 25000, on the debug kernel; more on the stock one).
  * llist_wait must show passes whose range had a deferred free pending
- * that the flush brought back (iso_saved): 69 to 170 in the 5 debug
+ * that the flush brought back (iso_saved): 69 to 170 in the 6 debug
  * boots seen, 136 on the stock kernel, with the host loaded 5x over.
  */
 #define DF_FLOOR_MIN_MS		2000
