@@ -23,8 +23,10 @@ clean:
 kernel:
 	bash scripts/build-kernel.sh
 
+# BACKEND=lava: each boot a LAVA job (lava-run here; LAVA_URL= a real lab).
+BACKEND ?= qemu
 run:
-	bash scripts/run.sh -j $(JOBS) --kernel $(KERNEL)
+	bash scripts/run.sh -j $(JOBS) --kernel $(KERNEL) --backend $(BACKEND)
 
 check:
 	bash scripts/check.sh

@@ -24,7 +24,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include "mmrace.h"
+#include "harness.h"
 
 #define MMRACE_WORD	64
 
@@ -223,7 +223,7 @@ static ssize_t mmrace_run_write(struct file *f, const char __user *ubuf,
 	if (ret)
 		return ret;
 	if (start)
-		ret = mmrace_slot_start(s);
+		ret = mmrace_slot_start(s, 0);
 	else
 		ret = mmrace_slot_stop(s, true);
 	mutex_unlock(&s->lock);

@@ -21,7 +21,7 @@
 #include <linux/delay.h>
 #include <linux/cpumask.h>
 #include <linux/sched/clock.h>
-#include "mmrace.h"
+#include "harness.h"
 #include "compat.h"
 
 const char *const mmrace_ctx_names[MMRACE_NR_CTX] = {
@@ -282,6 +282,12 @@ int mmrace_drivers_start(struct mmrace_run *r)
 					   r->sc->name, i);
 			if (IS_ERR(t))
 				return PTR_ERR(t);
+			/*
+			 * Held until kthread_stop(): a thread that oopses in
+			 * a bug variant (without oops=panic) exits on its own,
+			 * and kthread_stop() must not meet a freed task.
+			 */
+			get_task_struct(t);
 			kthread_bind(t, cpumask_nth(i % num_online_cpus(),
 						    cpu_online_mask));
 			drv->task[i] = t;
@@ -296,6 +302,7 @@ int mmrace_drivers_start(struct mmrace_run *r)
 			drv->ipi = NULL;
 			return ret;
 		}
+		get_task_struct(drv->ipi);	/* as the task threads' */
 	}
 	if (r->contexts & BIT(MMRACE_CTX_WQ))
 		for_each_online_cpu(cpu)
@@ -318,10 +325,14 @@ void mmrace_drivers_stop(struct mmrace_run *r)
 	if (!drv)
 		return;
 	for (i = 0; i < MMRACE_MAX_CPUS; i++)
-		if (drv->task[i])
+		if (drv->task[i]) {
 			kthread_stop(drv->task[i]);
-	if (drv->ipi)
+			put_task_struct(drv->task[i]);
+		}
+	if (drv->ipi) {
 		kthread_stop(drv->ipi);
+		put_task_struct(drv->ipi);
+	}
 	for (i = 0; i < MMRACE_MAX_CPUS; i++) {
 		struct mmrace_cpu_drv *d = &drv->cpu[i];
 

@@ -18,7 +18,7 @@
 #include <linux/delay.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
-#include "mmrace.h"
+#include "harness.h"
 
 #define MMRACE_MAX_PROBES	4
 #define MMRACE_MAX_DELAY_US	10000

@@ -8,6 +8,12 @@
  * A scenario is one const struct mmrace_scenario in its own file under
  * scenarios/, listed once in core.c.  The core owns everything else:
  * driver contexts, debugfs, knobs, stats, KTAP results and markers.
+ *
+ * This header is what a scenario needs and nothing more (as torture.h is
+ * for rcutorture's users): the contexts, the variant, knob, stat and
+ * scenario structs, the run and its helpers, randomness, lock classes,
+ * invariants and floors.  The framework's own plumbing (slots, debugfs,
+ * fault injection, the drivers, the runner) is in harness.h.
  */
 #ifndef MMRACE_H
 #define MMRACE_H
@@ -157,7 +163,8 @@ struct mmrace_run {
 	const char *skip;		/* non-NULL: SKIP with this reason */
 	unsigned int ktap_nr;
 	/* What a bug variant's detector leaves behind, sampled at BEGIN. */
-	bool debug_locks0, taint_warn0, taint_softlockup0;
+	bool debug_locks0;
+	unsigned long taint0;
 	struct lock_class_key lock_keys[MMRACE_MAX_LOCKS];
 	unsigned int nr_lock_keys;
 
@@ -286,9 +293,7 @@ bool mmrace_run_whole(const struct mmrace_run *r, u64 min_ms);
 /* Which driver context the caller is really in, for stats and asserts. */
 enum mmrace_ctx mmrace_ctx_now(void);
 
-/* drivers.c */
-int mmrace_drivers_start(struct mmrace_run *r);
-void mmrace_drivers_stop(struct mmrace_run *r);
+/* drivers.c: raise one hardirq operation now (an irq_work on this CPU). */
 void mmrace_raise_hardirq(struct mmrace_run *r);
 
 /* The scenarios, one file each under scenarios/, tabled in core.c. */
@@ -297,45 +302,5 @@ extern const struct mmrace_scenario mmrace_defer_free;
 extern const struct mmrace_scenario mmrace_pcp;
 extern const struct mmrace_scenario mmrace_hvo;
 extern const struct mmrace_scenario mmrace_collapse;
-
-/* core.c */
-extern const struct mmrace_scenario *const mmrace_scenarios[];
-extern const unsigned int mmrace_nr_scenarios;
-extern const struct mmrace_knob mmrace_core_knobs[MMRACE_NR_CORE_KNOBS];
-
-/*
- * What debugfs and the module parameters act on: one per scenario, for
- * the module's lifetime.  @lock serialises start/stop and knob writes;
- * the last run stays here so that its stats and result can be read.
- */
-struct mmrace_slot {
-	const struct mmrace_scenario *sc;
-	struct mutex lock;		/* start/stop, variant, knob */
-	unsigned int variant;
-	u64 knob[MMRACE_NR_CORE_KNOBS + MMRACE_MAX_KNOBS];
-	struct mmrace_run *run;
-};
-
-extern struct mmrace_slot *mmrace_slots;
-
-const struct mmrace_knob *mmrace_slot_knob(const struct mmrace_slot *s,
-					   unsigned int i);
-unsigned int mmrace_slot_nr_knobs(const struct mmrace_slot *s);
-int mmrace_slot_start(struct mmrace_slot *s);
-int mmrace_slot_stop(struct mmrace_slot *s, bool killable);
-bool mmrace_slot_running(struct mmrace_slot *s);
-const char *mmrace_run_state(struct mmrace_run *r);
-const char *mmrace_runner_state(void);
-struct seq_file;
-void mmrace_print_stats(struct mmrace_run *r, struct seq_file *m);
-
-/* debugfs.c */
-int mmrace_debugfs_init(void);
-void mmrace_debugfs_exit(void);
-
-/* inject.c: kprobe delays that widen race windows */
-int mmrace_inject_set(const char *spec);
-void mmrace_inject_show(struct seq_file *m);
-void mmrace_inject_clear(void);
 
 #endif /* MMRACE_H */

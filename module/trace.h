@@ -61,6 +61,8 @@ MMRACE_OBJ_EVENT(mmrace_remap);
 MMRACE_OBJ_EVENT(mmrace_restore);
 MMRACE_OBJ_EVENT(mmrace_freeze);
 MMRACE_OBJ_EVENT(mmrace_spin);
+/* collapse: a failed collapse's huge page reused, obj new offset, val old */
+MMRACE_OBJ_EVENT(mmrace_reuse);
 
 #endif /* MMRACE_TRACE_H */
 

@@ -345,7 +345,11 @@ def cmd_report(a):
         n_need, p = need.get(sc, (None, 0.0))
         ok = d["clean"] == d["boots"]
         conf = confidence(p, d["clean"]) if ok else 0.0
-        verdict = ("clean in %d boots, %.0f%%" % (d["boots"], 100 * conf) if ok
+        # A statement about power, not about the code: a bug as easy to
+        # catch as the scenario's weakest known one would have shown.
+        verdict = ("%d clean boots: a bug as detectable as the weakest known "
+                   "(p >= %.2f) would have been caught with %.0f%% probability"
+                   % (d["boots"], p, 100 * conf) if ok
                    else "NOT clean: %d of %d boots" % (d["clean"], d["boots"]))
         d["confidence"] = conf
         d["boots_needed"] = n_need

@@ -16,11 +16,16 @@ host must not die of a 4 s stall that the code under test did not cause.
 
 Input: lines "<scenario>/<variant> expect=<expectation>" as the module
 prints them (debugfs mmrace/scenarios).  Output: TSV
-"<boot>\t<plan line>\t<extra kernel arguments>", a boot's rows adjacent.
+"<boot>\t<plan line>\t<extra kernel arguments>\t<silence seconds>", a
+boot's rows adjacent.
 """
 import argparse
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import detectors  # noqa: E402
 
 
 def read_scenarios(path):
@@ -37,22 +42,32 @@ def read_scenarios(path):
 GUEST_TESTS = ("kunit", "debugfs", "fuzz", "faultattr", "unload")
 
 
-#: (expectation kind, kernel argument that arms it quickly) for the boots
-#: whose variant must trip a timed detector; every other boot keeps the
-#: kernel's defaults (a clean boot on a loaded TCG host must not die of a
-#: short threshold that the code under test did not cause).  The hung-task
-#: timeout is a sysctl: the kernel takes "sysctl.*" from its command line,
-#: and the guest's init keeps a value given there.
-DETECTOR_ARGS = (
-    ("soft_lockup", "watchdog_thresh=2"),
-    ("hung_task", "sysctl.kernel.hung_task_timeout_secs=5"),
-)
+def _kinds(expects):
+    return {k.split(":")[0].strip() for e in expects for k in e.split("|")}
 
 
 def boot_args(expects):
-    """Extra kernel arguments for a boot running variants of @expects."""
-    kinds = {k.split(":")[0].strip() for e in expects for k in e.split("|")}
-    return " ".join(arg for kind, arg in DETECTOR_ARGS if kind in kinds)
+    """Extra kernel arguments for a boot running variants of @expects.
+
+    Only the boots whose variant must trip a timed detector arm it quickly
+    (scripts/detectors.py: watchdog_thresh=2, a 5 s hung-task timeout);
+    every other boot keeps the kernel's defaults, so that a clean boot on a
+    loaded TCG host does not die of a short threshold that the code under
+    test did not cause.
+    """
+    return detectors.boot_args_of(_kinds(expects))
+
+
+def boot_silence(name, expects):
+    """Seconds of silence before the host calls this boot's guest hung.
+
+    Both are generous: on a loaded TCG host a guest can be quiet for tens
+    of seconds.  A boot whose variant must splat may deadlock after
+    reporting, and is called hung sooner.
+    """
+    if not name.startswith("bug-"):
+        return 120
+    return detectors.silence_of(_kinds(expects), 60)
 
 
 def boot_cost(name, expects):
@@ -90,7 +105,8 @@ def plan(scenarios, only="", repeat=1, duration_ms=None, guest_tests=False,
     if guest_tests:
         boots["guest-tests"] = [("@" + t, "clean") for t in GUEST_TESTS]
     order = sorted(boots, key=lambda b: -boot_cost(b, [e for _, e in boots[b]]))
-    return [(b, line, boot_args([e for _, e in boots[b]]))
+    return [(b, line, boot_args([e for _, e in boots[b]]),
+             boot_silence(b, [e for _, e in boots[b]]))
             for b in order for line, _ in boots[b]]
 
 
@@ -105,10 +121,10 @@ def main(argv=None):
     ap.add_argument("--split", action="store_true",
                     help="every clean variant in a boot of its own")
     a = ap.parse_args(argv)
-    for boot, line, args in plan(read_scenarios(a.scenarios), a.only, a.repeat,
-                                 a.duration_ms, a.guest_tests, a.select,
-                                 a.split):
-        print(f"{boot}\t{line}\t{args}")
+    for boot, line, args, silence in plan(read_scenarios(a.scenarios), a.only, a.repeat,
+                                          a.duration_ms, a.guest_tests, a.select,
+                                          a.split):
+        print(f"{boot}\t{line}\t{args}\t{silence}")
     return 0
 
 

@@ -11,12 +11,14 @@
 #               [--select all|clean|bugs] (variants by expectation)
 #               [--split] (every clean variant in a boot of its own)
 #               [--param KEY=VALUE] (to the guest: UNLOAD_CYCLES, FUZZ_WRITES)
+#               [--backend qemu|lava] (lava: each boot a LAVA job, lava-run)
+#               [--submit URL] (with lava: to a real lava-server, lavacli)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
-select=all split="" params=()
+select=all split="" params=() backend=qemu submit=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -30,12 +32,25 @@ while [ $# -gt 0 ]; do
 	--select) select=$2; shift ;;
 	--split) split=--split ;;
 	--param) params+=("$2"); shift ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	--backend) backend=$2; shift ;;
+	--submit) submit=$2; shift ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
 done
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "-j wants a positive number, not '$jobs'"
+[ "$backend" != lava ] || submit=${submit:-${LAVA_URL:-}}
+case $backend in
+qemu) booter=(bash "$MMRACE_TOP/scripts/boot.sh") ;;
+lava)
+	ensure_packages lava-dispatcher
+	booter=(bash "$MMRACE_TOP/scripts/lava-boot.sh")
+	[ -z "$submit" ] || { ensure_packages lavacli; booter+=(--submit "$submit"); }
+	;;
+*) die "--backend wants qemu or lava, not '$backend'" ;;
+esac
+[ -z "$submit" ] || [ "$backend" = lava ] || die "--submit goes with --backend lava"
 
 ensure_packages "${MMRACE_PACKAGES[@]}"
 
@@ -44,6 +59,7 @@ debug)
 	kdir=$(bash "$MMRACE_TOP/scripts/build-kernel.sh")
 	img=$kdir/arch/x86/boot/bzImage
 	kconfig=$kdir/.config
+	kernel_source=debian:linux-source-6.12=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
 	;;
 stock)
 	kver=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' -printf '%f\n' |
@@ -53,6 +69,7 @@ stock)
 	img=/boot/vmlinuz-$kver
 	kconfig=/boot/config-$kver
 	[ -f "$img" ] || die "$img missing (apt-get install linux-image-amd64)"
+	kernel_source=debian:linux-image-$kver=$(dpkg-query -W -f='${Version}' "linux-image-$kver" 2>/dev/null || echo unknown)
 	;;
 *) die "--kernel wants debug or stock, not '$kernel'" ;;
 esac
@@ -78,7 +95,10 @@ mmrace_git=$(git -C "$MMRACE_TOP" describe --always --dirty 2>/dev/null || echo 
 kernel=$kernel
 kernel_release=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 kernel_image=$img
+kernel_source=$kernel_source
+arch=x86_64
 accel=$accel
+backend=$backend
 duration_ms=${duration:-default}
 $(cat "$kdir/build-time" "$src/build-time" 2>/dev/null)
 META
@@ -100,14 +120,14 @@ boot() { # name plan-file params-file silence [extra kernel arguments]
 		"$(ls "$src/mmrace_kunit.ko" 2>/dev/null)" "$fuzz"
 	local try
 	for try in 1 2; do
-		bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
+		"${booter[@]}" --kernel "$img" --initrd "$d/initrd.gz" \
 			--log "$d/console.log" --accel "$accel" --silence "$4" --append "${5:-}"
 		# A kernel that hung before /init ran (seen once in ~40 boots of
 		# Debian's 6.1 under TCG, both CPUs idle at the X.509 certificate
 		# load) says nothing about mmrace: boot it once more, and keep
 		# the first console beside the second.
 		grep -q '^status=poweroff' "$d/console.log.status" && break
-		grep -aq 'mmrace-guest: start' "$d/console.log" && break
+		python3 "$MMRACE_TOP/scripts/protocol.py" reached "$d/console.log" && break
 		[ "$try" = 1 ] || break
 		log "boot $1: the kernel hung before /init ran; booting it again"
 		for f in "$d"/console.log*; do mv "$f" "${f/console.log/console.try1.log}"; done
@@ -123,7 +143,7 @@ if [ ! -s "$list" ]; then
 	: >"$res/empty"
 	echo LIST=1 >"$res/list.params"
 	boot list "$res/empty" "$res/list.params" 30
-	sed -n 's/^mmrace-guest: scenario //p' "$res/boots/list/console.log" | tr -d '\r' >"$list.tmp"
+	python3 "$MMRACE_TOP/scripts/protocol.py" scenarios "$res/boots/list/console.log" >"$list.tmp"
 	[ -s "$list.tmp" ] || die "list boot printed no scenarios: $res/boots/list/console.log"
 	mv "$list.tmp" "$list"
 fi
@@ -137,6 +157,8 @@ nboots=$(cut -f1 "$res/plan.txt" | sort -u | wc -l)
 log "plan: $(wc -l <"$res/plan.txt") runs in $nboots boots, $jobs at a time"
 
 printf '%s\n' "${params[@]}" >"$res/params"
+# The guest notices that a detector spoke by the kinds' own strings.
+printf "SPLAT='%s'\n" "$(python3 "$MMRACE_TOP/scripts/detectors.py" --guest-splat)" >>"$res/params"
 running=0
 # Interrupted, stop the boots in flight (boot.sh then kills its guest).
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
@@ -144,11 +166,8 @@ trap 'exit 143' TERM INT
 for name in $(cut -f1 "$res/plan.txt" | uniq); do
 	awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$res/plan.txt" >"$res/plan.$name"
 	append=$(awk -F'\t' -v n="$name" '$1 == n { print $3; exit }' "$res/plan.txt")
-	# A boot whose variant must splat may deadlock after reporting: a
-	# shorter silence before calling it hung.  Both are generous: on a
-	# loaded TCG host a guest can be quiet for tens of seconds.
-	silence=120
-	grep -q 'bug' <<<"$name" && silence=60
+	# How long a silent guest may stay so: plan.py (scripts/detectors.py).
+	silence=$(awk -F'\t' -v n="$name" '$1 == n { print $4; exit }' "$res/plan.txt")
 	# The unload test scans for leaks: kmemleak only where it is wanted.
 	[[ $name == guest-tests* ]] && append="$append kmemleak=on"
 	boot "$name" "$res/plan.$name" "$res/params" "$silence" "$append" &

@@ -36,7 +36,7 @@ while kill -0 "$pid" 2>/dev/null; do
 	[ $((($(date +%s) - t0) % 60)) -lt 5 ] || continue
 	for c in "$out"/boots/*/console.log; do
 		[ -f "$c" ] || continue
-		cur=$(grep -a 'mmrace: BEGIN' "$c" | tail -n 1 | sed 's/.*BEGIN \([^ ]*\).*/\1/')
+		cur=$(python3 "$MMRACE_TOP/scripts/protocol.py" current "$c")
 		n=$(python3 "$MMRACE_TOP/scripts/judge.py" "$c" | grep -cv '"scenario": null' || true)
 		log "soak: $(basename "$(dirname "$c")"): ${cur:-booting}, $(tail -n 1 "$c" | tr -d '\r' | cut -c1-60), $n detector events"
 	done

@@ -183,6 +183,36 @@ def test_expectation_matching():
     assert not judge.event_matches(ev, judge.parse_expectation("warning"))
 
 
+def test_expectation_substrings_joined_by_and_all_must_match():
+    lines = load("lockdep_irq")
+    ev = judge.parse_events(lines)[0]
+    assert ev["lock"] == "irqlock"
+    assert judge.event_matches(ev, judge.parse_expectation(
+        "lockdep:{HARDIRQ-ON-W} -> {IN-HARDIRQ-W}&irqlock"))
+    assert not judge.event_matches(ev, judge.parse_expectation(
+        "lockdep:{HARDIRQ-ON-W} -> {IN-HARDIRQ-W}&mmrace_hugetlb_lock"))
+    assert not judge.event_matches(ev, judge.parse_expectation(
+        "lockdep:{SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}&irqlock"))
+
+
+def _with_expect(lines, expect):
+    """The same real log, its BEGIN line asking for another expectation."""
+    return [x.replace("expect=sleep_in_atomic", "expect=" + expect) for x in lines]
+
+
+def test_only_the_first_report_decides():
+    # sleep.log: "scheduling while atomic", then a WARNING in the same
+    # cascade.  The second report matching is no catch: ERROR.
+    lines = load("sleep")
+    kinds = [e["kind"] for e in judge.parse_events(lines)]
+    assert kinds == ["sleep_in_atomic", "warning"]
+    assert judge.verdicts(lines)[0]["verdict"] == "PASS"
+    row = judge.verdicts(_with_expect(lines, "warning"))[0]
+    assert row["verdict"] == "ERROR"
+    assert row["observed"].startswith("sleep_in_atomic:BUG: scheduling while atomic")
+    assert judge.verdicts(_with_expect(lines, "warning|sleep_in_atomic"))[0]["verdict"] == "PASS"
+
+
 def test_crlf_and_interleaved_noise_tolerated():
     lines = load("lockdep_irq")
     ev0 = judge.parse_events(lines)[0]
@@ -363,3 +393,128 @@ def test_hvo_bbm_not_present_page_fault():
     rows = judge.verdicts(lines)
     assert [(r["id"], r["expect"], r["verdict"]) for r in rows] == [
         ("hvo/bbm", "oops:not-present page", "PASS")]
+
+
+# ---------------------------------------------------------------------------
+# Input as users have it: the same real reports through other tools' forms
+# ---------------------------------------------------------------------------
+
+_STAMPED = judge._STAMP
+
+
+def _reform(lines, form):
+    """A real serial log as another tool would show it (the text untouched)."""
+    out = []
+    for n, x in enumerate(lines):
+        m = _STAMPED.match(x)
+        if not m:
+            out.append(x)
+            continue
+        secs, text = float(m.group(1)), x[m.end():]
+        clock = 21 * 3600 + 23 * 60 + 54 + secs
+        hh, mm, ss = int(clock // 3600), int(clock % 3600 // 60), clock % 60
+        if form == "dmesg-T":
+            out.append("[Tue Dec  1 %02d:%02d:%02d 2026] %s" % (hh, mm, int(ss), text))
+        elif form == "journal":
+            out.append("Dec 01 %02d:%02d:%09.6f guest kernel: %s" % (hh, mm, ss, text))
+        elif form == "journal-mono":
+            out.append("[%12.6f] guest kernel: %s" % (secs, text))
+        elif form == "kmsg":
+            out.append("4,%d,%d,-;%s" % (n, int(secs * 1e6), text))
+        elif form == "bare":
+            out.append(text)
+        elif form == "caller":
+            out.append("[%12.6f][    T45] %s" % (secs, text))
+    return out
+
+
+FORMS = ("dmesg-T", "journal", "journal-mono", "kmsg", "bare", "caller")
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", ["lockdep_irq", "list_del", "ro_write", "soft_lockup", "hung"])
+def test_same_report_in_every_input_form(name, form):
+    want = [(e["kind"], e["headline"], e["title"]) for e in judge.parse_events(load(name))]
+    got = [(e["kind"], e["headline"], e["title"])
+           for e in judge.parse_events(_reform(load(name), form))]
+    assert got == want
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r\r\n", "\r"])
+def test_line_endings_from_a_file(tmp_path, ending):
+    lines = [x.rstrip("\r") for x in load("list_del")]
+    p = tmp_path / "console.log"
+    p.write_bytes(ending.join(lines).encode())
+    with open(p, "rb") as f:
+        got = list(judge.iter_lines(f, chunk=4096))   # chunks cut CRLFs too
+    # A run of CRs is one line end (iPXE's progress line has one inside):
+    # CR-only logs lose their empty lines, nothing else.
+    want = [y for x in lines for y in x.split("\r") if y]
+    assert [x for x in got if x] == want
+    with open(p, "rb") as f:
+        assert [e["headline"] for e in judge.iter_events(judge.iter_lines(f, chunk=777))] == \
+            [e["headline"] for e in judge.parse_events(lines)]
+
+
+def test_kmsg_dictionary_lines_are_not_text():
+    lines = _reform(load("list_del"), "kmsg")
+    with_dict = []
+    for x in lines:
+        with_dict.append(x)
+        with_dict.append(" SUBSYSTEM=cpu")
+    assert [e["kind"] for e in judge.parse_events(with_dict)] == ["list_corruption"]
+
+
+def test_interleaved_callers_are_two_reports():
+    # Two real reports, printed at once by two contexts, line by line.
+    a = _reform(load("list_del"), "caller")
+    b = [x.replace("[    T45]", "[     C1]") for x in _reform(load("ro_write"), "caller")]
+    ia = next(i for i, x in enumerate(a) if "list_del corruption" in x)
+    ib = next(i for i, x in enumerate(b) if "unable to handle page fault" in x)
+    mixed = a[:ia]
+    ra, rb = a[ia:ia + 60], b[ib:ib + 60]
+    for x, y in zip(ra, rb):
+        mixed += [x, y]
+    events = judge.parse_events(mixed)
+    assert sorted(e["kind"] for e in events) == ["list_corruption", "oops"]
+    assert {e["caller"] for e in events} == {"T45", "C1"}
+    lc = next(e for e in events if e["kind"] == "list_corruption")
+    assert lc["title"] == judge.parse_events(load("list_del"))[0]["title"]
+
+
+def test_garbage_before_a_header_on_the_same_line():
+    lines = load("ro_write")
+    ev = judge.parse_events(lines)[0]
+    i = ev["line"] - 1
+    m = _STAMPED.match(lines[i])
+    lines[i] = lines[i][:m.end()] + "\x1b[0m@@ torn line from another CPU " + lines[i][m.end():]
+    got = judge.parse_events(lines)
+    assert [(e["kind"], e["headline"]) for e in got] == [(ev["kind"], ev["headline"])]
+
+
+def test_boot_info_lines_are_not_reports():
+    for text in ("ODEBUG: selftest passed", "rcu: RCU lockdep checking is enabled.",
+                 "Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar"):
+        assert judge.classify(text) is None
+
+
+def test_bare_fatal_exception_panic_finds_its_oops():
+    # The oops's header line is lost (a console that dropped it): the
+    # panic that ends it must still make an oops event, not a panic.
+    lines = load("ro_write")
+    ev = judge.parse_events(lines)[0]
+    cut = [x for i, x in enumerate(lines, 1)
+           if not (ev["line"] <= i < ev["line"] + 4)]
+    end = max(i for i, x in enumerate(cut) if "RIP:" in x or "</TASK>" in x or "CR2" in x)
+    cut.insert(end + 1, "[    1.090000] Kernel panic - not syncing: Fatal exception")
+    got = [e for e in judge.parse_events(cut) if e["scenario"] == ev["scenario"]]
+    assert len(got) == 1 and got[0]["kind"] == "oops", got
+    assert got[0]["panic"] == "Kernel panic - not syncing: Fatal exception"
+
+
+@pytest.mark.parametrize("name", sorted(PROVOKED))
+def test_titles_have_no_numbers_and_name_a_function(name):
+    ev = judge.parse_events(load(name))[0]
+    assert ev["title"] and not any(c.isdigit() for c in ev["title"].replace("selftest/", ""))
+    if ev["kind"] != "mmrace":
+        assert " in " in ev["title"], ev["title"]

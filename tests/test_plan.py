@@ -21,7 +21,7 @@ def scenarios():
 def boots(rows):
     """Boot names in first-seen order."""
     seen = []
-    for b, _, _ in rows:
+    for b, _, _, _ in rows:
         if b not in seen:
             seen.append(b)
     return seen
@@ -30,22 +30,22 @@ def boots(rows):
 def test_every_variant_planned_once():
     sc = scenarios()
     rows = plan.plan(sc)
-    assert sorted(line for _, line, _ in rows) == sorted(i for i, _ in sc)
+    assert sorted(line for _, line, _, _ in rows) == sorted(i for i, _ in sc)
 
 
 def test_a_bug_boots_alone_and_clean_variants_share():
     rows = plan.plan(scenarios())
     for b in boots(rows):
-        lines = [line for n, line, _ in rows if n == b]
+        lines = [line for n, line, _, _ in rows if n == b]
         if b.startswith("bug-"):
             assert len(lines) == 1, b
-    assert len([1 for n, _, _ in rows if n == "clean-pcp"]) == 8   # irqsave, final, bench_* and bench_*_1t
+    assert len([1 for n, _, _, _ in rows if n == "clean-pcp"]) == 8   # irqsave, final, bench_* and bench_*_1t
 
 
 def test_rows_of_a_boot_are_adjacent():
     """run.sh reads boots with 'cut -f1 | uniq'."""
     rows = plan.plan(scenarios(), repeat=3, guest_tests=True)
-    names = [b for b, _, _ in rows]
+    names = [b for b, _, _, _ in rows]
     collapsed = [b for i, b in enumerate(names) if i == 0 or names[i - 1] != b]
     assert len(collapsed) == len(set(names))
 
@@ -67,7 +67,7 @@ def test_split_gives_every_clean_variant_a_boot():
 
 def test_quick_soft_lockup_only_where_it_is_expected():
     rows = plan.plan(scenarios())
-    args = {b: a for b, _, a in rows}
+    args = {b: a for b, _, a, _ in rows}
     assert args["bug-collapse-freeze"] == "watchdog_thresh=2"
     assert args["clean-collapse"] == ""
     assert args["bug-pcp-v2"] == ""
@@ -75,8 +75,17 @@ def test_quick_soft_lockup_only_where_it_is_expected():
                if b.startswith("clean-"))
 
 
-def test_cli_prints_three_columns():
+def test_cli_prints_four_columns():
     out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "plan.py"),
                           SCEN, "--only", "freeze"], check=True,
                          capture_output=True, text=True).stdout
-    assert out == "bug-collapse-freeze\tcollapse/freeze\twatchdog_thresh=2\n"
+    assert out == "bug-collapse-freeze\tcollapse/freeze\twatchdog_thresh=2\t60\n"
+
+
+def test_hung_task_armed_and_waited_for_where_it_is_expected():
+    sc = [("hvo/retry_forever", "hung_task:blocked for more than"), ("hvo/fixed", "clean"),
+          ("pcp/v2", "list_corruption:prev->next should be")]
+    rows = {b: (a, s) for b, _, a, s in plan.plan(sc)}
+    assert rows["bug-hvo-retry_forever"] == ("sysctl.kernel.hung_task_timeout_secs=5", 60)
+    assert rows["bug-pcp-v2"] == ("", 60)
+    assert rows["clean-hvo"] == ("", 120)

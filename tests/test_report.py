@@ -61,12 +61,14 @@ def run(resdir):
     rc = report.main([str(resdir), "--quiet"])
     with open(resdir / "results.json", encoding="utf-8") as f:
         doc = json.load(f)
-    return rc, {t["misc"]["boot"] + ":" + t["path"]: t for t in doc["tests"]}, doc
+    return rc, {t["misc"]["boot"] + ":" + t["path"]: t for t in doc["tests"]
+                if t["status"] != "DONE"}, doc
 
 
 def by_id(doc, ident):
     """The one test of ``doc`` for scenario/variant ``ident``."""
-    mine = [t for t in doc["tests"] if t["path"] == "mmrace." + ident.replace("/", ".")]
+    mine = [t for t in doc["tests"] if t["path"] == "mmrace." + ident.replace("/", ".")
+            and t["status"] != "DONE"]
     assert len(mine) == 1, mine
     return mine[0]
 
@@ -95,7 +97,8 @@ def test_stock_kernel_without_lockdep_is_skip_naming_the_option(tmp_path):
         t = by_id(doc, ident)
         assert t["status"] == "SKIP", t
         assert t["misc"]["headline"] == "CONFIG_PROVE_LOCKING not set in this kernel"
-        assert t["misc"]["figures"]["run_ms"]["unit"] == "ms"
+        run_ms, = [x for x in doc["tests"] if x["id"] == t["id"] + ".run_ms"]
+        assert run_ms["number"]["unit"] == "ms" and run_ms["path"] == t["path"] + ".run_ms"
     # CONFIG_DEBUG_LIST is set in Debian's kernel: that one is judged.
     v2 = by_id(doc, "pcp/v2")
     assert v2["status"] == "PASS" and v2["misc"]["observed"] == "list_corruption"
@@ -185,42 +188,78 @@ def mixed_results(tmp_path):
     return res
 
 
-def test_results_json_shape(tmp_path):
+SCHEMA = os.path.join(ROOT, "scripts", "kcidb", "kcidb.v5.3.schema.json")
+
+
+def kcidb_validate(doc):
+    """Validate against KernelCI's own schema (kcidb-io v5.3), if here."""
+    jsonschema = pytest.importorskip("jsonschema")
+    if not os.path.exists(SCHEMA):
+        pytest.skip("no KCIDB schema at %s" % SCHEMA)
+    with open(SCHEMA, encoding="utf-8") as f:
+        jsonschema.validate(doc, json.load(f))
+
+
+def _no_nulls(obj):
+    if isinstance(obj, dict):
+        return all(v is not None and _no_nulls(v) for v in obj.values())
+    if isinstance(obj, list):
+        return all(v is not None and _no_nulls(v) for v in obj)
+    return True
+
+
+def test_results_json_is_kcidb_v5_3(tmp_path):
     res = mixed_results(tmp_path)
     rc, _, doc = run(res)
     assert rc == 1
-    assert doc["version"] == {"major": 4, "minor": 3}
-    build = doc["builds"][0]
-    assert build["id"] == "mmrace:debug-239f14f" and build["origin"] == "mmrace"
+    kcidb_validate(doc)
+    assert _no_nulls(doc)
+    assert doc["version"] == {"major": 5, "minor": 3}
+    checkout, = doc["checkouts"]
+    build, = doc["builds"]
+    assert build["checkout_id"] == checkout["id"] and build["origin"] == "mmrace"
     assert set(build["misc"]["boots"]) == {
         "bug-selftest-lockdep", "clean-selftest", "bug-selftest-wrong_detector",
         "clean-selftest-hang", "bug-pcp-v2"}
-    ids = [t["id"] for t in doc["tests"]]
+    main = [t for t in doc["tests"] if t["status"] != "DONE"]
+    ids = [t["id"] for t in main]
     assert len(ids) == len(set(ids)) == 5
     # Ordered as scenarios.txt lists the variants, unknown ones last.
     assert ids[:3] == ["mmrace:debug:selftest/clean", "mmrace:debug:selftest/lockdep",
                        "mmrace:debug:pcp/v2"]
-    for t in doc["tests"]:
+    for t in main:
         ident = t["id"].split(":", 2)[2]
         assert t["path"] == "mmrace." + ident.replace("/", ".")
         assert t["build_id"] == build["id"] and t["origin"] == "mmrace"
         assert t["status"] in STATUSES
-        assert t["duration"] is None or t["duration"] > 0
-        assert set(t["misc"]) == {"expect", "observed", "headline", "t_detect_s", "boot",
-                                  "boot_status", "figures", "knobs"}
-        # No real log has the module's knobs line yet: null, not an error.
-        assert t["misc"]["knobs"] is None
-        for fig in t["misc"]["figures"].values():
-            assert isinstance(fig["value"], int) and fig["unit"]
+        assert t.get("duration", 1) > 0
+        fr = t["misc"].get("first_report")
+        if t["misc"].get("expect") not in (None, "clean", "ok") and t["status"] == "PASS":
+            # A caught bug names the report that decided it, uncut, and its
+            # main figure is the time to detection.
+            assert fr["headline"] == t["misc"]["headline"] and fr["kind"] == t["misc"]["observed"]
+            assert t["number"]["unit"] == "s"
         if "log_excerpt" in t:
             assert t["status"] in ("FAIL", "ERROR")
             assert 0 < len(t["log_excerpt"].encode("utf-8")) <= report.EXCERPT_MAX
-    statuses = {t["id"].split(":", 2)[2]: (t["status"], "log_excerpt" in t)
-                for t in doc["tests"]}
+    # Every other figure is a sub-test of its row, with a unit.
+    subs = [t for t in doc["tests"] if t["status"] == "DONE"]
+    assert subs and all(any(t["path"].startswith(m["path"] + ".") for m in main) for t in subs)
+    assert all(isinstance(t["number"]["value"], int) and t["number"]["unit"] for t in subs)
+    statuses = {t["id"].split(":", 2)[2]: (t["status"], "log_excerpt" in t) for t in main}
     # The guest that printed nothing has nothing to quote.
     assert statuses == {"selftest/clean": ("PASS", False), "selftest/lockdep": ("PASS", False),
                         "pcp/v2": ("ERROR", False), "selftest/list_del": ("ERROR", True),
                         "selftest/hang": ("ERROR", True)}
+    # Each bug variant is a known issue; a catch is an incident of it.
+    # Known means listed by the module (scenarios.txt), run or not.
+    issues = {i["id"]: i for i in doc["issues"]}
+    with open(res / "scenarios.txt", encoding="utf-8") as f:
+        known = {"mmrace:" + x.split()[0] for x in f if x.strip() and "expect=clean" not in x}
+    assert set(issues) == known | {"mmrace:selftest/list_del"}
+    inc, = doc["incidents"]
+    assert inc["issue_id"] == "mmrace:selftest/lockdep" and inc["present"]
+    assert inc["test_id"] == "mmrace:debug:selftest/lockdep"
 
 
 def test_excerpt_cap_counts_bytes():
@@ -292,3 +331,15 @@ def test_cli_rejudges_offline(tmp_path):
     assert "0 PASS, 0 FAIL, 0 ERROR, 3 SKIP" in p.stdout
     with open(res / "summary.txt", encoding="utf-8") as f:
         assert f.read() in p.stdout
+
+
+@pytest.mark.parametrize("kernel", ["debug", "stock"])
+def test_judge_summary_of_a_results_dir_is_summary_txt(tmp_path, kernel):
+    """One verdict, computed once: the judge's table of a results directory
+    is the summary.txt that report.py writes there, to the byte."""
+    res = results_dir(tmp_path, kernel)
+    subprocess.run([sys.executable, REPORT, str(res), "--quiet"], capture_output=True)
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "judge.py"), "--summary",
+                        str(res)], capture_output=True, text=True)
+    with open(res / "summary.txt", encoding="utf-8") as f:
+        assert p.stdout == f.read()

@@ -3,36 +3,70 @@
  * collapse: khugepaged collapsing small page-cache pages into a huge one
  * with the new page's refcount frozen (linux-mm, Nov 2018, Hugh Dickins,
  * "mm/khugepaged: collapse_shmem() without freezing new_page"; landed as
- * 87c460a0bded, fixing f3f0e1d2150b2 of 4.8).
+ * 87c460a0bded, fixing f3f0e1d2150b2 of 4.8), and what that fix itself
+ * turned out to allow (Hugh, 2020, "mm/khugepaged: fix filemap
+ * page_to_pgoff(page) != offset", Fixes: 87c460a0bded).
  *
  * A private page cache: an XArray of descriptors for a private file,
- * "ranges" aligned ranges of "pages" small pages each.  One collapse
- * thread plays khugepaged: it allocates the new page, walks the range
- * replacing each small entry with the new page, swaps in the entries
- * that are out on swap with deliberately slow work, copies and
- * publishes, or rolls back half-way when told to.  On its next visit it
- * splits the huge page again (and swaps the tail back out), so that the
- * collapse repeats for the whole run.  Readers on every CPU do what
- * find_get_entry() did: RCU lookup, get unless zero, retry on failure,
- * re-check the slot, and on a page that is locked or not uptodate the
- * slow path (a fault's, see col_op()).
+ * "ranges" aligned ranges of "pages" small pages each.  Each descriptor
+ * is backed by a real page (a compound one of the huge page's order for
+ * a huge descriptor) from alloc_pages(), never in any real page cache
+ * or on any LRU, whose ->index and ->mapping are the model's: what
+ * page_to_pgoff() reads and what dump_page() prints.  ->mapping points
+ * at a zeroed address_space of the model's own (dump_mapping() then
+ * says "aops:0x0").  One collapse thread plays khugepaged: it takes a
+ * new page, walks the range replacing each small entry with it, swaps
+ * in the entries that are out on swap with deliberately slow work,
+ * copies and publishes, or rolls back half-way when told to (or when a
+ * reader holds an old page's lock or a reference to it, as
+ * SCAN_PAGE_LOCK and SCAN_PAGE_COUNT).  On its next visit it splits the
+ * huge page again (and swaps the tail back out), so that the collapse
+ * repeats for the whole run.  Readers on every CPU do what the fault
+ * path did: find_get_entry()'s RCU lookup, get unless zero, retry on
+ * failure, re-check the slot; and on a page that is locked or not
+ * uptodate, filemap_fault()'s (and find_lock_entry()'s) slow path:
+ * lock_page(), "did it get truncated?" (->mapping), then
+ * VM_BUG_ON_PAGE(page_to_pgoff(page) != offset, page) on the subpage
+ * find_subpage() picked.
  *
- *   freeze   before the fix: the new page sits in the tree with its
- *            refcount frozen at 0 for the whole collapse; readers spin
- *            on it while the collapse sleeps.  With a reader on every
- *            CPU the collapse cannot even get back on a CPU to finish:
- *            soft lockup.  When readers leave a CPU free (threads=1
- *            on 2 CPUs), spins mostly end with the swap-in, too soon
- *            for any kernel detector: mmrace's spin watchdog, over
- *            spin_watchdog_threshold_ms, reports them at the check.
- *            (Not always: a stop_machine() that needs the spinning CPU,
- *            such as the boot's late switch to the TSC clocksource,
- *            stalls the free CPU too, and the soft lockup fires.)
- *   lock     the fix: the new page is locked and not uptodate, refcount
- *            normal; readers take a reference and wait for the lock
- *            (IRQ contexts back off); spins stay under spin_bound_ms
+ *   freeze      before the fix: the new page sits in the tree with its
+ *               refcount frozen at 0 for the whole collapse; readers
+ *               spin on it while the collapse sleeps.  Readers spin with
+ *               preemption off: that models the !PREEMPT kernels of
+ *               2018 (see col_find_get()).  With a reader on every CPU
+ *               the collapse cannot even get back on a CPU to finish:
+ *               soft lockup, or an RCU stall (the spin is inside
+ *               rcu_read_lock()): the thread says only "lockups".  When
+ *               readers leave a CPU free (threads=1 on 2 CPUs), spins
+ *               mostly end with the swap-in, too soon for any kernel
+ *               detector: mmrace's spin watchdog, over
+ *               spin_watchdog_threshold_ms, reports them at the check.
+ *               That configuration is not the variant's default and not
+ *               its expectation.
+ *   lock        the fix, as tested: the new page is locked and not
+ *               uptodate, refcount normal; readers take a reference and
+ *               sleep for its lock; spins stay under spin_bound_ms.  The
+ *               new page is allocated for each collapse and put after a
+ *               failed one, as khugepaged_alloc_page() did on a NUMA
+ *               kernel ("most of us were usually testing with
+ *               CONFIG_NUMA=y kernels").
+ *   lock_reuse  the same fix on a !NUMA kernel: khugepaged_prealloc_page()
+ *               keeps one huge page, and after a failed collapse the
+ *               same page serves the next collapse, at another offset.
+ *               A reader that took a reference to it at the old offset
+ *               and slept in lock_page() wakes to a page whose ->mapping
+ *               is valid again but whose ->index has moved: the
+ *               VM_BUG_ON_PAGE() fires (CONFIG_DEBUG_VM).  Without
+ *               DEBUG_VM the kernel maps the other offset's data,
+ *               silently; the model counts that (reader_wrong_pgoff)
+ *               and reports nothing.
+ *   lock_fresh  Hugh's 2020 fix: no reuse after a failed collapse (the
+ *               !NUMA preallocation stays, but a failed collapse drops
+ *               its page, as 6.12's collapse_file() folio_put()s
+ *               new_folio on failure); a waiter only ever finds its page
+ *               truncated (reader_lock_truncated), and looks again.
  *
- * In both, the old pages stay frozen once out of the tree, until they
+ * In all, the old pages stay frozen once out of the tree, until they
  * are freed on success or put back and unfrozen on failure, and the
  * check wants every index mapped to one page with the right data and
  * its base refcount.
@@ -40,6 +74,12 @@
 #define pr_fmt(fmt) "mmrace: " fmt
 
 #include <linux/kernel.h>
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/mmdebug.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 #include <linux/kthread.h>
@@ -48,11 +88,24 @@
 #include <linux/sched/clock.h>
 #include <linux/wait.h>
 #include <linux/bitops.h>
+#include <linux/version.h>
 #include "../mmrace.h"
+#include "../compat.h"
 #include "../trace.h"
+
+/* Where khugepaged's new page comes from, and where it goes on failure. */
+enum col_hpage {
+	/* CONFIG_NUMA khugepaged_alloc_page(): a new one each time, put on failure */
+	COL_HPAGE_NUMA,
+	/* !NUMA khugepaged_prealloc_page() before 2020: kept, reused after failure */
+	COL_HPAGE_REUSE,
+	/* !NUMA after Hugh's 2020 fix: preallocated, but dropped after a failure */
+	COL_HPAGE_FRESH,
+};
 
 struct col_policy {
 	bool freeze;		/* page_ref_freeze(new_page, 1) at the start */
+	enum col_hpage hpage;
 };
 
 /* Data words per small page: enough to tell one index from another. */
@@ -63,19 +116,31 @@ enum { COL_LOCKED, COL_UPTODATE };
 
 /*
  * A page-cache page: one small page (nr == 1) or a huge one covering nr
- * indices from @index.  The cache holds one reference per index the
+ * indices from its index.  The cache holds one reference per index the
  * page is mapped at (a huge page nr, as after page_ref_add(HPAGE_PMD_NR
- * - 1)); readers hold more for the length of a lookup.  Freed an RCU
- * grace period after the last put: readers find it under RCU only.
+ * - 1)); readers hold more for the length of a lookup.  The descriptor
+ * is freed an RCU grace period after the last put (readers find it
+ * under RCU only); @pg goes at once, as no reader touches it without a
+ * reference.
+ *
+ * @pg is the real page behind it, of order order_base_2(nr): its
+ * ->index is the model's index (the first one it covers) and its
+ * ->mapping the model's file while it is in the cache, NULL once a
+ * failed collapse or a split took it out, as the kernel's.
  */
 struct col_page {
 	atomic_t ref;
 	unsigned long flags;
-	unsigned long index;
 	unsigned int nr;
+	struct page *pg;
 	struct rcu_head rcu;
 	u64 data[];		/* nr * COL_WORDS */
 };
+
+static unsigned long col_index(const struct col_page *p)
+{
+	return READ_ONCE(p->pg->index);
+}
 
 struct col {
 	struct mmrace_run *r;
@@ -84,6 +149,11 @@ struct col {
 	unsigned int ranges;
 	unsigned long size;		/* nr * ranges indices */
 	struct xarray xa;		/* the private file's page cache */
+	/* What ->mapping of a page in the file points at: only its address. */
+	struct address_space mapping;
+	/* !NUMA khugepaged's *hpage: preallocated, maybe left by a failure. */
+	struct col_page *hpage;
+	bool hpage_failed;		/* @hpage is a failed collapse's */
 	wait_queue_head_t lock_wq;	/* waiters for COL_LOCKED to clear */
 	atomic_t live;			/* descriptors allocated, not freed */
 	/* The spin watchdog: the longest spin over its threshold. */
@@ -100,6 +170,8 @@ enum {
 	COL_COLLAPSED, COL_FAILED, COL_FAILED_INJECTED, COL_FAILED_BUSY,
 	COL_FAILED_STOP, COL_SPLITS, COL_SWAPINS, COL_LOOKUPS, COL_SWAPPED,
 	COL_RELOAD_MISS, COL_WAITS, COL_BACKOFF, COL_GIVEUPS, COL_BAD_DATA,
+	COL_FAILED_LOCKED, COL_WAITS_NEW, COL_TRUNCATED, COL_HPAGE_REUSED,
+	COL_WRONG_PGOFF, COL_HPAGE_REUSED_HELD,
 	COL_MAX_SPIN_ITERS, COL_MAX_SPIN_US, COL_WATCHDOG_MS,
 	COL_HIST_1, COL_HIST_16, COL_HIST_256, COL_HIST_4K, COL_HIST_64K,
 	COL_HIST_1M, COL_HIST_MORE, COL_NR
@@ -120,6 +192,18 @@ static const struct mmrace_stat col_stats[COL_NR] = {
 	[COL_BACKOFF] = { "reader_backoff", MMRACE_SUM },
 	[COL_GIVEUPS] = { "spin_giveups", MMRACE_SUM },
 	[COL_BAD_DATA] = { "bad_data", MMRACE_SUM },
+	/* trylock_page() of an old page failed: a reader held it (SCAN_PAGE_LOCK) */
+	[COL_FAILED_LOCKED] = { "collapse_failed_locked", MMRACE_SUM },
+	/* reader_lock_waits on a huge page: a collapse's new page */
+	[COL_WAITS_NEW] = { "reader_lock_waits_new", MMRACE_SUM },
+	/* a reader got the lock and found the page out of the file: looked again */
+	[COL_TRUNCATED] = { "reader_lock_truncated", MMRACE_SUM },
+	/* a failed collapse's page served the next collapse (!NUMA, before 2020) */
+	[COL_HPAGE_REUSED] = { "hpage_reused", MMRACE_SUM },
+	/* page_to_pgoff(page) != offset, seen only where VM_BUG_ON_PAGE is a no-op */
+	[COL_WRONG_PGOFF] = { "reader_wrong_pgoff", MMRACE_SUM },
+	/* hpage_reused while readers still held a reference to it */
+	[COL_HPAGE_REUSED_HELD] = { "hpage_reused_held", MMRACE_SUM },
 	[COL_MAX_SPIN_ITERS] = { "max_spin_iters", MMRACE_MAX },
 	[COL_MAX_SPIN_US] = { "max_spin_us", MMRACE_MAX },
 	[COL_WATCHDOG_MS] = { "spin_watchdog_threshold_ms", MMRACE_MAX },
@@ -160,7 +244,7 @@ static const struct mmrace_knob col_knobs[] = {
 	[COL_K_PAGES] = { "pages", 16, 2, 512, "small pages per huge page" },
 	[COL_K_RANGES] = { "ranges", 4, 1, 64, "huge-page ranges in the file" },
 	[COL_K_SWAPPED] = { "swapped", 1, 0, 512,
-		"tail pages of a range out on swap after a split (each swap-in is slow)" },
+		"pages out on swap after a split, from a random one on (each swap-in is slow)" },
 	[COL_K_SLOW_MS] = { "slow_ms", 300, 0, 60000,
 		"sleep per swap-in, standing in for swap I/O and reclaim" },
 	[COL_K_FAIL_AT] = { "fail_at", 8, 0, 512,
@@ -182,16 +266,33 @@ static u64 col_pattern(unsigned long index, unsigned int w)
 	return ((u64)index << 32 | w) ^ 0xc0115a9e00000000ULL;
 }
 
+static unsigned int col_order(unsigned int nr)
+{
+	return order_base_2(nr);
+}
+
+/*
+ * A page in the file at @index: its real page's ->index and ->mapping
+ * set as the kernel's (collapse_file(): new_page->index = start,
+ * new_page->mapping = mapping).
+ */
 static struct col_page *col_alloc(struct col *c, unsigned long index,
 				  unsigned int nr)
 {
+	unsigned int order = col_order(nr);
 	struct col_page *p;
 
 	p = kzalloc(struct_size(p, data, (size_t)nr * COL_WORDS), GFP_KERNEL);
 	if (!p)
 		return NULL;
+	p->pg = alloc_pages(GFP_KERNEL | (order ? __GFP_COMP : 0), order);
+	if (!p->pg) {
+		kfree(p);
+		return NULL;
+	}
+	p->pg->index = index;
+	p->pg->mapping = &c->mapping;
 	atomic_set(&p->ref, 1);
-	p->index = index;
 	p->nr = nr;
 	atomic_inc(&c->live);
 	return p;
@@ -199,17 +300,27 @@ static struct col_page *col_alloc(struct col *c, unsigned long index,
 
 static void col_fill(struct col_page *p)
 {
+	unsigned long index = col_index(p);
 	unsigned int i, w;
 
 	for (i = 0; i < p->nr; i++)
 		for (w = 0; w < COL_WORDS; w++)
-			p->data[i * COL_WORDS + w] = col_pattern(p->index + i, w);
+			p->data[i * COL_WORDS + w] = col_pattern(index + i, w);
+}
+
+/* The real page goes back as the allocator wants it: no mapping. */
+static void col_free_page(struct col_page *p)
+{
+	p->pg->mapping = NULL;
+	p->pg->index = 0;
+	__free_pages(p->pg, col_order(p->nr));
 }
 
 /* Readers may still hold the pointer from an RCU lookup: defer. */
 static void col_free(struct col *c, struct col_page *p)
 {
 	atomic_dec(&c->live);
+	col_free_page(p);
 	kfree_rcu(p, rcu);
 }
 
@@ -222,6 +333,12 @@ static void col_put_many(struct col *c, struct col_page *p, unsigned int n)
 static void col_put(struct col *c, struct col_page *p)
 {
 	col_put_many(c, p, 1);
+}
+
+/* find_subpage(): the subpage of @p the file's @offset is at. */
+static struct page *col_subpage(struct col_page *p, unsigned long offset)
+{
+	return nth_page(p->pg, offset % p->nr);
 }
 
 /* unlock_page(): release the bit, then wake whoever waits for it. */
@@ -359,12 +476,13 @@ out:
 
 static void col_verify(struct col *c, struct col_page *p, unsigned long index)
 {
-	unsigned int off = index - p->index, w;
+	unsigned long start = col_index(p);
+	unsigned int off = index - start, w;
 
-	if (index < p->index || off >= p->nr) {
+	if (index < start || off >= p->nr) {
 		mmrace_stat_inc(c->r, COL_BAD_DATA);
 		mmrace_invariant(c->r, "index %lu found a page for %lu..%lu",
-				 index, p->index, p->index + p->nr - 1);
+				 index, start, start + p->nr - 1);
 		return;
 	}
 	for (w = 0; w < COL_WORDS; w++) {
@@ -381,17 +499,95 @@ static void col_verify(struct col *c, struct col_page *p, unsigned long index)
 }
 
 /*
+ * lock_page(), sleeping (TASK_IDLE: a wait as long as slow_ms is not a
+ * hung task) until the bit is ours; false if the run stops first.
+ */
+static bool col_lock_page(struct col *c, struct col_page *p)
+{
+	struct mmrace_run *r = c->r;
+
+	if (!test_and_set_bit_lock(COL_LOCKED, &p->flags))
+		return true;
+	mmrace_stat_inc(r, COL_WAITS);
+	if (p->nr > 1)
+		mmrace_stat_inc(r, COL_WAITS_NEW);
+	while (test_and_set_bit_lock(COL_LOCKED, &p->flags)) {
+		wait_event_idle_timeout(c->lock_wq,
+					!test_bit(COL_LOCKED, &p->flags) ||
+					mmrace_stopping(r), HZ);
+		if (mmrace_stopping(r))
+			return false;
+	}
+	return true;
+}
+
+enum col_fault { COL_MAPPED, COL_RETRY, COL_DONE };
+
+/*
+ * The fault proper on a page found locked or not uptodate, holding a
+ * reference: filemap_fault() as of 2020 (find_lock_entry() for shmem
+ * did the same), from lock_page() to the checks before the page is
+ * mapped.  Returns COL_MAPPED with the page locked, COL_RETRY to look
+ * the index up again, COL_DONE to give up this fault; on both of these
+ * the reference is dropped.
+ */
+static enum col_fault col_fault_locked(struct col *c, struct col_page *p,
+				       unsigned long offset)
+{
+	struct mmrace_run *r = c->r;
+	struct page *page;
+
+	if (!col_lock_page(c, p)) {
+		col_put(c, p);
+		return COL_DONE;
+	}
+	/* Did it get truncated? (A failed collapse cleared ->mapping.) */
+	if (unlikely(READ_ONCE(p->pg->mapping) != &c->mapping)) {
+		mmrace_stat_inc(r, COL_TRUNCATED);
+		col_unlock(c, p);
+		col_put(c, p);
+		return COL_RETRY;
+	}
+	/*
+	 * The 2020 re-check, word for word (find_get_page() had returned
+	 * find_subpage(page, offset)): a page that is in the file again,
+	 * but at another offset, is a BUG with CONFIG_DEBUG_VM.  Without
+	 * it the kernel goes on to map the wrong subpage; the model counts
+	 * that and leaves the page alone, as nothing in the kernel noticed.
+	 */
+	page = col_subpage(p, offset);
+	VM_BUG_ON_PAGE(page_to_pgoff(page) != offset, page);
+	if (unlikely(page_to_pgoff(page) != offset)) {
+		mmrace_stat_inc(r, COL_WRONG_PGOFF);
+		col_unlock(c, p);
+		col_put(c, p);
+		return COL_DONE;
+	}
+	/*
+	 * Locked by us, in the file at the right offset, and not uptodate:
+	 * only after the lock was taken from under a reused page's holder
+	 * (lock_reuse).  filemap_fault() would read it in; give up.
+	 */
+	if (unlikely(!test_bit_acquire(COL_UPTODATE, &p->flags))) {
+		col_unlock(c, p);
+		col_put(c, p);
+		return COL_DONE;
+	}
+	return COL_MAPPED;
+}
+
+/*
  * A fault on one index: lookup, then the data if the page is uptodate
- * and unlocked.
+ * and unlocked; else the fault proper, which sleeps for the lock.
  *
  * Why a locked page takes the slow path even when uptodate: the reader
  * is the fault path the thread is about.  Fault-around skips a locked
  * page (filemap_map_pages(): "if (!trylock_page(page)) goto skip" in
  * 2018, next_uptodate_folio()'s folio_test_locked() in 6.12), and the
  * fault proper, filemap_fault() or shmem_fault() via find_lock_entry(),
- * sleeps in lock_page() until the holder is done, then looks again
- * because the page may have left the mapping meanwhile.  (read(2), by
- * contrast, waits only for a page that is not uptodate:
+ * sleeps in lock_page() until the holder is done, then checks that the
+ * page is still in the file, because it may have left meanwhile.
+ * (read(2), by contrast, waits only for a page that is not uptodate:
  * do_generic_file_read() then, filemap_update_page() now.)  Here a
  * locked uptodate page is a collapse's: the new page between
  * SetPageUptodate and unlock_page(), or an old one being put back on
@@ -402,7 +598,9 @@ static void col_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 	struct col *c = r->priv;
 	bool can_sleep = ctx == MMRACE_CTX_TASK || ctx == MMRACE_CTX_WQ;
 	unsigned long index = mmrace_rand_below(c->size);
+	bool locked = false;
 	enum col_lookup found;
+	enum col_fault f;
 	struct col_page *p;
 
 	mmrace_stat_inc(r, COL_LOOKUPS);
@@ -418,9 +616,7 @@ static void col_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 			break;
 		/*
 		 * Locked, or not uptodate (then locked too: a collapse is
-		 * building it).  Wait for the lock (lock_page() in the fault
-		 * path) and look again, since a failed collapse takes the
-		 * page back out of the cache.  An IRQ cannot wait: it backs
+		 * building it).  An IRQ cannot sleep for the lock: it backs
 		 * off.
 		 */
 		if (!can_sleep) {
@@ -428,16 +624,17 @@ static void col_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 			col_put(c, p);
 			return;
 		}
-		mmrace_stat_inc(r, COL_WAITS);
-		/* TASK_IDLE: a wait as long as slow_ms is not a hung task. */
-		wait_event_idle_timeout(c->lock_wq,
-					!test_bit(COL_LOCKED, &p->flags) ||
-					mmrace_stopping(r), HZ);
-		col_put(c, p);
-		if (mmrace_stopping(r))
+		f = col_fault_locked(c, p, index);
+		if (f == COL_DONE)
 			return;
+		if (f == COL_MAPPED) {
+			locked = true;
+			break;
+		}
 	}
 	col_verify(c, p, index);
+	if (locked)
+		col_unlock(c, p);
 	col_put(c, p);
 }
 
@@ -504,7 +701,7 @@ static void col_rollback(struct col *c, struct col_page *newp,
 	for (i = 0; i < done; i++) {
 		struct col_page *old = c->old[i];
 
-		__xa_store(&c->xa, newp->index + i, old, GFP_ATOMIC);
+		__xa_store(&c->xa, col_index(newp) + i, old, GFP_ATOMIC);
 		atomic_set_release(&old->ref, 1);
 		clear_bit_unlock(COL_LOCKED, &old->flags);
 	}
@@ -513,10 +710,56 @@ static void col_rollback(struct col *c, struct col_page *newp,
 	if (c->pol->freeze)
 		atomic_set_release(&newp->ref, 1);
 	/* val < 0: rolled back, after this many subpages. */
-	trace_mmrace_freeze(newp->index, -(long)done);
-	/* Waiters find the page unlocked, drop it and look again. */
+	trace_mmrace_freeze(col_index(newp), -(long)done);
+	/* new_page->mapping = NULL: waiters see it truncated, and look again. */
+	WRITE_ONCE(newp->pg->mapping, NULL);
 	col_unlock(c, newp);
-	col_put(c, newp);
+	/*
+	 * !NUMA before 2020: *hpage still points at it, and the next
+	 * collapse takes it again, whoever still holds a reference and
+	 * sleeps in lock_page().  NUMA, and Hugh's 2020 fix: put it.
+	 */
+	if (c->pol->hpage == COL_HPAGE_REUSE) {
+		c->hpage = newp;
+		c->hpage_failed = true;
+	} else {
+		col_put(c, newp);
+	}
+}
+
+/*
+ * The new page for a collapse at @start.  khugepaged_alloc_page(): on a
+ * NUMA kernel a new one each time.  On !NUMA the one that
+ * khugepaged_prealloc_page() set aside (col_khugepaged() keeps one
+ * ready), which before 2020 might be a failed collapse's, still
+ * referenced by its waiters: collapse_file() then set its ->index and
+ * ->mapping and __SetPageLocked() it, as if nobody else could see it.
+ * The model's flags are set atomically so that its own bookkeeping
+ * stays sound; the lock is taken from under whoever held it all the
+ * same.
+ */
+static struct col_page *col_new_page(struct col *c, unsigned long start)
+{
+	struct col_page *newp;
+
+	if (c->pol->hpage == COL_HPAGE_NUMA)
+		return col_alloc(c, start, c->nr);
+	newp = c->hpage;
+	c->hpage = NULL;
+	if (!newp)
+		return NULL;
+	if (c->hpage_failed) {
+		c->hpage_failed = false;
+		mmrace_stat_inc(c->r, COL_HPAGE_REUSED);
+		/* Readers still hold it: each may wake at the wrong offset. */
+		if (atomic_read(&newp->ref) > 1)
+			mmrace_stat_inc(c->r, COL_HPAGE_REUSED_HELD);
+		/* obj: the new offset; val: the one its waiters took it at. */
+		trace_mmrace_reuse(start, col_index(newp));
+	}
+	WRITE_ONCE(newp->pg->index, start);
+	WRITE_ONCE(newp->pg->mapping, &c->mapping);
+	return newp;
 }
 
 /* collapse_shmem() on the range from @start. */
@@ -528,11 +771,14 @@ static void col_collapse(struct col *c, unsigned long start, bool inject)
 	struct col_page *newp;
 	int stat = 0;
 
-	newp = col_alloc(c, start, c->nr);
+	newp = col_new_page(c, start);
 	if (!newp)
 		return;
-	/* Locked and not uptodate: enough to keep readers off the data. */
-	__set_bit(COL_LOCKED, &newp->flags);
+	/*
+	 * Locked and not uptodate: enough to keep readers off the data.
+	 * __SetPageLocked() in the kernel; see col_new_page().
+	 */
+	set_bit(COL_LOCKED, &newp->flags);
 	/* The bug: nobody can get a reference until it is unfrozen. */
 	if (c->pol->freeze)
 		atomic_set(&newp->ref, 0);
@@ -559,8 +805,12 @@ static void col_collapse(struct col *c, unsigned long start, bool inject)
 		} else {
 			old = entry;
 			xa_lock(&c->xa);
-			/* Nobody else locks cache pages: trylock cannot fail. */
-			WARN_ON_ONCE(test_and_set_bit_lock(COL_LOCKED, &old->flags));
+			/* A reader in the fault path holds it: SCAN_PAGE_LOCK. */
+			if (test_and_set_bit_lock(COL_LOCKED, &old->flags)) {
+				xa_unlock(&c->xa);
+				stat = COL_FAILED_LOCKED;
+				break;
+			}
 			if (!col_freeze_old(old)) {
 				clear_bit_unlock(COL_LOCKED, &old->flags);
 				xa_unlock(&c->xa);
@@ -604,19 +854,44 @@ static void col_collapse(struct col *c, unsigned long start, bool inject)
 }
 
 /*
- * Undo a collapse so that the next one has work: small pages again,
- * the tail back out on swap.  Readers still holding the huge page keep
- * it, with the same data, until they drop it.
+ * Which subpages of a range are out on swap: a run of "swapped" from a
+ * random subpage (wrapping), drawn anew at each split, since reclaim
+ * picks whatever it picks.  So a collapse may meet its slow swap-in
+ * before a failure (fail_at) as well as after it.  (The model used to
+ * swap out the tail only: every injected failure then came before the
+ * swap-in, while the new page had been in the tree for microseconds.)
  */
-static void col_split(struct col *c, struct col_page *huge)
+static unsigned int col_swap_first(struct col *c)
+{
+	return mmrace_rand_below(c->nr);
+}
+
+static bool col_is_swapped(struct col *c, unsigned int first, unsigned int i)
 {
 	unsigned int swapped = min_t(u64, mmrace_knob(c->r, COL_K_SWAPPED),
 				     c->nr);
+
+	return (i + c->nr - first) % c->nr < swapped;
+}
+
+/*
+ * Undo a collapse so that the next one has work: small pages again,
+ * some back out on swap.  Readers still holding the huge page keep it,
+ * with the same data, until they drop it.
+ */
+static void col_split(struct col *c, struct col_page *huge)
+{
+	unsigned int first = col_swap_first(c);
+	unsigned long start = col_index(huge);
 	unsigned int i, w;
 
-	for (i = 0; i < c->nr - swapped; i++) {
-		struct col_page *p = col_alloc(c, huge->index + i, 1);
+	for (i = 0; i < c->nr; i++) {
+		struct col_page *p;
 
+		c->old[i] = NULL;
+		if (col_is_swapped(c, first, i))
+			continue;
+		p = col_alloc(c, start + i, 1);
 		if (!p)
 			goto undo;
 		for (w = 0; w < COL_WORDS; w++)
@@ -626,18 +901,21 @@ static void col_split(struct col *c, struct col_page *huge)
 	}
 	xa_lock(&c->xa);
 	for (i = 0; i < c->nr; i++) {
-		unsigned long index = huge->index + i;
+		unsigned long index = start + i;
 
-		__xa_store(&c->xa, index, i < c->nr - swapped ? c->old[i] :
-			   xa_mk_value(index), GFP_ATOMIC);
+		__xa_store(&c->xa, index, c->old[i] ?: xa_mk_value(index),
+			   GFP_ATOMIC);
 	}
 	xa_unlock(&c->xa);
+	/* Out of the file: a reader sleeping for its lock looks again. */
+	WRITE_ONCE(huge->pg->mapping, NULL);
 	col_put_many(c, huge, c->nr);
 	mmrace_stat_inc(c->r, COL_SPLITS);
 	return;
 undo:
 	while (i--)
-		col_put(c, c->old[i]);
+		if (c->old[i])
+			col_put(c, c->old[i]);
 }
 
 static int col_khugepaged(void *arg)
@@ -657,6 +935,12 @@ static int col_khugepaged(void *arg)
 			continue;
 		}
 		range = (range + 1) % c->ranges;
+		/* khugepaged_prealloc_page(), !NUMA: one page kept ready. */
+		if (c->pol->hpage != COL_HPAGE_NUMA && !c->hpage) {
+			c->hpage = col_alloc(c, 0, c->nr);
+			if (c->hpage)
+				c->hpage->pg->mapping = NULL;
+		}
 		entry = xa_load(&c->xa, start);
 		p = xa_is_value(entry) ? NULL : entry;
 		if (p && p->nr > 1) {
@@ -692,9 +976,15 @@ static void col_teardown(struct mmrace_run *r)
 		if (xa_is_value(entry) || entry == freed)
 			continue;
 		freed = entry;
+		col_free_page(entry);
 		kfree(entry);
 	}
 	xa_destroy(&c->xa);
+	/* The page khugepaged kept ready, or a failed collapse's. */
+	if (c->hpage) {
+		col_free_page(c->hpage);
+		kfree(c->hpage);
+	}
 	kfree(c->old);
 	kfree(c);
 	r->priv = NULL;
@@ -702,7 +992,7 @@ static void col_teardown(struct mmrace_run *r)
 
 static int col_setup(struct mmrace_run *r)
 {
-	unsigned int swapped;
+	unsigned int first = 0;
 	unsigned long index;
 	struct col *c;
 	u64 wd_ms;
@@ -719,7 +1009,6 @@ static int col_setup(struct mmrace_run *r)
 	c->nr = mmrace_knob(r, COL_K_PAGES);
 	c->ranges = mmrace_knob(r, COL_K_RANGES);
 	c->size = (unsigned long)c->nr * c->ranges;
-	swapped = min_t(u64, mmrace_knob(r, COL_K_SWAPPED), c->nr);
 	xa_init(&c->xa);
 	/* The xa_lock plays mapping->i_pages' lock: a splat names it so. */
 	lockdep_set_class_and_name(&c->xa.xa_lock, mmrace_lock_key(r),
@@ -734,11 +1023,13 @@ static int col_setup(struct mmrace_run *r)
 	if (!c->old)
 		goto fail;
 
-	/* Every range starts small, its tail out on swap, as after a split. */
+	/* Every range starts small, some of it out on swap, as after a split. */
 	for (index = 0; index < c->size; index++) {
 		void *entry = xa_mk_value(index);
 
-		if (index % c->nr < c->nr - swapped) {
+		if (!(index % c->nr))
+			first = col_swap_first(c);
+		if (!col_is_swapped(c, first, index % c->nr)) {
 			struct col_page *p = col_alloc(c, index, 1);
 
 			/* ret holds the last xa_store()'s 0 by now. */
@@ -822,13 +1113,35 @@ static bool col_floors(struct col *c)
 				  c->attempts, every);
 		bad = true;
 	}
+	/*
+	 * The lock that replaced the freeze must have been met: readers
+	 * found a collapse's new page locked and slept for it.
+	 */
+	if (!mmrace_stat_read(r, COL_WAITS_NEW)) {
+		mmrace_floor_miss(r,
+				  "reader_lock_waits_new 0 (reader_lock_waits %llu): no reader ever slept on a new page's lock",
+				  mmrace_stat_read(r, COL_WAITS));
+		bad = true;
+	}
+	/*
+	 * Hugh's 2020 window: a reader slept on a new page whose collapse
+	 * then failed, and woke to find it out of the file.  What reuse
+	 * turns into the VM_BUG_ON_PAGE must have happened, here harmless.
+	 */
+	if (c->pol->hpage == COL_HPAGE_FRESH && mmrace_stat_read(r, COL_FAILED) &&
+	    !mmrace_stat_read(r, COL_TRUNCATED)) {
+		mmrace_floor_miss(r,
+				  "reader_lock_truncated 0 after %llu failed collapses: no reader slept on a collapse that failed",
+				  mmrace_stat_read(r, COL_FAILED));
+		bad = true;
+	}
 	return bad;
 }
 
 static int col_check(struct mmrace_run *r)
 {
 	struct col *c = r->priv;
-	unsigned long index, pages = 0, bad = 0;
+	unsigned long index, start, pages = 0, bad = 0;
 	u64 spin_us = mmrace_stat_read(r, COL_MAX_SPIN_US);
 	u64 bound_ms = mmrace_knob(r, COL_K_BOUND_MS);
 	int ret = 0;
@@ -849,11 +1162,12 @@ static int col_check(struct mmrace_run *r)
 				mmrace_invariant(r, "index %lu maps to nothing", index);
 			continue;
 		}
-		off = index - p->index;
-		if (index < p->index || off >= p->nr) {
+		start = col_index(p);
+		off = index - start;
+		if (index < start || off >= p->nr) {
 			if (!bad++)
 				mmrace_invariant(r, "index %lu maps to the page for %lu..%lu",
-						 index, p->index, p->index + p->nr - 1);
+						 index, start, start + p->nr - 1);
 			continue;
 		}
 		for (w = 0; w < COL_WORDS; w++)
@@ -868,16 +1182,23 @@ static int col_check(struct mmrace_run *r)
 		for (w = 1; w < p->nr; w++)
 			if (xa_load(&c->xa, index + w) != p && !bad++)
 				mmrace_invariant(r, "page for %lu..%lu is missing at %lu",
-						 p->index, p->index + p->nr - 1,
+						 start, start + p->nr - 1,
 						 index + w);
 		if ((p->flags != BIT(COL_UPTODATE) ||
 		     atomic_read(&p->ref) != p->nr) && !bad++)
 			mmrace_invariant(r, "page at %lu: flags %#lx refcount %d, want %#lx and %u",
 					 index, p->flags, atomic_read(&p->ref),
 					 BIT(COL_UPTODATE), p->nr);
+		if (p->pg->mapping != &c->mapping && !bad++)
+			mmrace_invariant(r, "page at %lu: mapping %p, not the file's",
+					 index, p->pg->mapping);
 	}
+	/* khugepaged's page kept ready is the one allowed outside the cache. */
+	if (c->hpage)
+		pages++;
 	if (atomic_read(&c->live) != pages && !bad++)
-		mmrace_invariant(r, "%d pages allocated, %lu in the cache: references leaked",
+		mmrace_invariant(r,
+				 "%d pages allocated, %lu in the cache or kept: references leaked",
 				 atomic_read(&c->live), pages);
 	if (bad || mmrace_stat_read(r, COL_BAD_DATA))
 		ret = -EIO;
@@ -900,16 +1221,37 @@ static int col_check(struct mmrace_run *r)
 	return ret;
 }
 
-static const struct col_policy col_freeze = { .freeze = true };
-static const struct col_policy col_lock = { .freeze = false };
+static const struct col_policy col_freeze = {
+	.freeze = true, .hpage = COL_HPAGE_NUMA,
+};
+
+static const struct col_policy col_lock = {
+	.freeze = false, .hpage = COL_HPAGE_NUMA,
+};
+
+static const struct col_policy col_lock_reuse = {
+	.freeze = false, .hpage = COL_HPAGE_REUSE,
+};
+
+static const struct col_policy col_lock_fresh = {
+	.freeze = false, .hpage = COL_HPAGE_FRESH,
+};
 
 static const struct mmrace_variant col_variants[] = {
-	{ "freeze", "soft_lockup|rcu_stall|mmrace:spin watchdog",
-	  "the new page frozen at refcount 0 for the whole collapse: readers spin",
+	/* 87c460a0bded: "lockups"; which detector, the thread does not say. */
+	{ "freeze", "soft_lockup|rcu_stall",
+	  "the new page frozen at refcount 0 for the whole collapse: readers spin (preemption off, as the !PREEMPT kernels of 2018)",
 	  .duration_ms = 8000, .data = &col_freeze },
 	{ "lock", "clean",
-	  "what landed: the new page locked and not uptodate, refcount normal",
+	  "what landed (87c460a0bded), NUMA: the new page locked and not uptodate, refcount normal, a fresh one per collapse",
 	  .duration_ms = 8000, .data = &col_lock },
+	/* Hugh, 2020: filemap_fault()'s VM_BUG_ON_PAGE, on !NUMA kernels. */
+	{ "lock_reuse", "vm_bug:page_to_pgoff(page) != offset",
+	  "87c460a0bded on !NUMA: a failed collapse's page reused at another offset under a reader sleeping in lock_page()",
+	  .duration_ms = 8000, .data = &col_lock_reuse },
+	{ "lock_fresh", "clean",
+	  "Hugh's 2020 fix on !NUMA: no reuse of the huge page after a failed collapse",
+	  .duration_ms = 8000, .data = &col_lock_fresh },
 };
 
 const struct mmrace_scenario mmrace_collapse = {

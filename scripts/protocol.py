@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""mmrace's console protocol: every marker the harness prints or reads.
+
+One place for the lines the module, the guest's init, its test scripts and
+the host write to a console, so that the judge, the report, run.sh and
+soak.sh read them alike:
+
+  module (pr_fmt "mmrace: ")
+    mmrace: BEGIN <scenario>/<variant> expect=<expectation>
+    mmrace: # <scenario>/<variant> knobs: name=value ...
+    mmrace:     # <scenario>/<variant> <stat>: <value>
+    mmrace: INVARIANT <scenario>/<variant>: <text>
+    mmrace: END <scenario>/<variant> result=<ok|...>
+    mmrace: ok|not ok <n> <scenario>/<variant> [# SKIP <why>]   (KTAP)
+  guest init          mmrace-guest: start|scenario|stopping|progress|test begin|test end ...
+  guest test scripts  mmrace-test: ok|not ok|skip <name> [(<why>)]
+  guest trace dump    mmrace-trace: <trace line>
+  host (boot.sh)      mmrace-host: guest hung|timeout ...   (no timestamp)
+
+    protocol.py begins CONSOLE      "<line>\t<id>" for every BEGIN
+    protocol.py current CONSOLE     the id of the last BEGIN, if any
+    protocol.py reached CONSOLE     exit 0 when the guest's init started
+    protocol.py scenarios CONSOLE   the list boot's "<id> expect=<...>" lines
+"""
+import argparse
+import re
+import sys
+
+BEGIN = re.compile(r"mmrace: BEGIN (?P<id>\S+) expect=(?P<expect>.*)$")
+END = re.compile(r"mmrace: END (?P<id>\S+) result=(?P<result>\S+)")
+# Indentation after "mmrace:" is allowed because the stats lines beside it
+# are printed indented ("mmrace:     # pcp/v1 run_ms: 3227").
+KNOBS = re.compile(r"mmrace:\s+#\s+(?P<id>\S+) knobs:(?P<knobs>(?:\s.*)?)$")
+KNOB = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>\S*)$")
+STAT = re.compile(r"mmrace:\s+# (?P<id>\S+) (?P<key>[a-z0-9_]+): (?P<val>\d+)$")
+INVARIANT = re.compile(r"mmrace: INVARIANT (?P<sid>\S+?): (?P<h>.*)")
+KTAP_SKIP = re.compile(r"mmrace: ok \d+ (?P<id>\S+) # SKIP (?P<why>.*)$")
+KTAP_RESULT = re.compile(r"mmrace: (?P<res>ok|not ok) \d+ (?P<id>\S+)(?: # (?P<dir>.*))?$")
+GUEST = re.compile(r"^mmrace-guest: (?P<what>.*)$")
+GUEST_START = re.compile(r"mmrace-guest: start\b")
+GUEST_SCENARIO = re.compile(r"^mmrace-guest: scenario (?P<line>.*)$")
+TEST_BEGIN = re.compile(r"mmrace-guest: test begin (?P<script>\S+)")
+TEST_END = re.compile(r"mmrace-guest: test end (?P<script>\S+)")
+TEST_RESULT = re.compile(r"mmrace-test: (?P<res>ok|not ok|skip) (?P<name>\S+)(?P<rest>.*)$")
+# KUnit's own KTAP result lines (cases are indented under their suite).
+KUNIT_RESULT = re.compile(r"^\s*(?P<res>ok|not ok) \d+ (?P<name>\S+)(?: # (?P<dir>SKIP.*))?$")
+TRACE = re.compile(r"^mmrace-trace: (?P<line>.*)$")
+# Written by scripts/boot.sh, not the guest: it has no timestamp and is not
+# output of the run.
+HOST = re.compile(r"^mmrace-host: ")
+HOST_HANG = re.compile(r"mmrace-host: guest (?:hung|timeout)\b.*")
+
+
+def parse_knobs(text):
+    """Return (id, {name: value}) for a knobs line, else None.
+
+    Values that are decimal integers become ints; anything else (e.g.
+    ``contexts=task,softirq``, or ``contexts=`` for none) stays a string.
+    Tokens that are not ``name=value`` are skipped rather than failing the
+    whole line: the record is informative, the verdict does not depend on it.
+    """
+    m = KNOBS.search(text)
+    if not m:
+        return None
+    knobs = {}
+    for tok in m.group("knobs").split():
+        k = KNOB.match(tok)
+        if not k:
+            continue
+        val = k.group("value")
+        knobs[k.group("name")] = int(val) if re.fullmatch(r"-?\d+", val) else val
+    return m.group("id"), knobs
+
+
+def is_run_output(text):
+    """Does a line after BEGIN show that the run itself did something?
+
+    The host's hang notice and the knobs record printed with BEGIN do not:
+    a run that printed only those hung without a word (verdict ``hang``).
+    """
+    return bool(text.strip()) and not HOST.match(text) and not KNOBS.search(text)
+
+
+def _texts(path):
+    # Imported here: judge imports this module.
+    import judge
+    with open(path, "rb") as f:
+        for n, raw in enumerate(judge.iter_lines(f), 1):
+            yield n, judge.split_line(raw)[1]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=("begins", "current", "reached", "scenarios"))
+    ap.add_argument("console")
+    a = ap.parse_args(argv)
+    try:
+        if a.what == "begins":
+            for n, text in _texts(a.console):
+                m = BEGIN.search(text)
+                if m:
+                    print("%d\t%s" % (n, m.group("id")))
+            return 0
+        if a.what == "scenarios":
+            for _, text in _texts(a.console):
+                m = GUEST_SCENARIO.match(text)
+                if m:
+                    print(m.group("line"))
+            return 0
+        if a.what == "current":
+            cur = None
+            for _, text in _texts(a.console):
+                m = BEGIN.search(text)
+                if m:
+                    cur = m.group("id")
+            if cur:
+                print(cur)
+            return 0
+        return 0 if any(GUEST_START.search(t) for _, t in _texts(a.console)) else 1
+    except OSError as e:
+        print("protocol.py: cannot read %s: %s" % (a.console, e.strerror or e), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
