@@ -273,6 +273,7 @@ _PC = re.compile(r"^(?:RIP: [0-9a-f]{4}:|pc : |PC is at |epc : )(?:\[<[0-9a-f]+>
                  r"(?P<fn>[A-Za-z_][\w.]*)\+0x")
 _AT = re.compile(r"(?:, at: | at \S+:\d+ |\bat: )(?:\[<[0-9a-f]+>\] )?(?P<fn>[A-Za-z_][\w.]*)\+0x")
 _MAX_FRAMES = 64
+_TRACE_START = re.compile(r"^\s*(?:Call Trace:|Call trace:|stack backtrace:|Backtrace:)")
 #: Frames that are never guilty: the reporting machinery, locking,
 #: refcount and list-debug helpers, allocator entry points, IRQ/softirq
 #: and scheduler plumbing (syzkaller skips the same kind of frames).
@@ -296,7 +297,7 @@ _HELPERS = re.compile(
     r"__schedule_bug|schedule\w*|__schedule|preempt_schedule\w*|io_schedule\w*|msleep\w*|"
     r"usleep\w*|check_preemption_disabled|debug_smp_processor_id|__this_cpu_preempt_check|"
     r"__alloc_pages\w*|alloc_pages\w*|__folio_alloc\w*|folio_alloc\w*|prepare_alloc_pages|"
-    r"get_page_from_freelist|__get_free_pages\w*|kmalloc\w*|__kmalloc\w*|kmem_cache_alloc\w*|"
+    r"get_page_from_freelist|fs_reclaim_\w+|__fs_reclaim_\w+|__get_free_pages\w*|kmalloc\w*|__kmalloc\w*|kmem_cache_alloc\w*|"
     r"slab_pre_alloc_hook\w*|slab_alloc\w*|__slab_alloc\w*|kzalloc\w*|vmalloc\w*|"
     r"rcu_\w+|__rcu_\w+|srcu_\w+|kthread|ret_from_fork\w*|kernel_init\w*|worker_thread|"
     r"process_one_work|process_scheduled_works|__do_softirq|handle_softirqs|run_ksoftirqd|"
@@ -410,6 +411,11 @@ def _note_body_line(ev, text, state, headline_line=False):
         m = _LOCK_CLASS.search(text)
         if m:
             ev["lock"] = m.group("lock")
+    if _TRACE_START.match(text):
+        # The report's own stack: frames printed before it (the stack
+        # where lockdep saw a state registered, a freed object's
+        # allocation) are another context's.
+        state["frames"] = []
     m = _FRAME.match(text)
     if m:
         if not m.group("q") and len(state.setdefault("frames", [])) < _MAX_FRAMES:

@@ -518,3 +518,31 @@ def test_titles_have_no_numbers_and_name_a_function(name):
     assert ev["title"] and not any(c.isdigit() for c in ev["title"].replace("selftest/", ""))
     if ev["kind"] != "mmrace":
         assert " in " in ev["title"], ev["title"]
+
+
+# ---------------------------------------------------------------------------
+# The scenarios' own catches: real consoles of mmrace.ko's bug variants
+# ---------------------------------------------------------------------------
+
+#: fixture -> the title of its first report (the verdict must be PASS).
+SCENARIO_TITLES = {
+    "collapse_lock_reuse": "VM_BUG_ON_PAGE in col_op",
+    "defer_free_llist_bh": "SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected in __df_free",
+    "defer_free_llist_isolate": "mmrace invariant in defer_free/llist_isolate",
+    "hvo_atomic_restore": "BUG: sleeping function called from invalid context in hvo_alloc_page",
+    "hvo_atomic_restore_irq": "inconsistent lock state in hvo_alloc_page",
+    "hvo_bbm": "BUG: unable to handle kernel paging request in hvo_ref_add_unless",
+    "hvo_reserves": "mmrace invariant in hvo/reserves",
+    "hvo_retry_forever": "INFO: task hung in hvo_free_huge",
+    "hvo_skip_only": "BUG: unable to handle kernel paging request in hvo_ref_add_unless",
+    "pcp_v2_drain": "list_del corruption in pcp_release_pages",
+    "pcp_v2_nodebug": "general protection fault in pcp_isolate",
+    "pcp_v2_zone": "BUG: kernel NULL pointer dereference in pcp_commit",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIO_TITLES))
+def test_scenario_bug_caught_by_its_first_report(name):
+    rows = judge.verdicts(load(name))
+    assert [r["verdict"] for r in rows] == ["PASS"], rows
+    assert rows[0]["title"] == SCENARIO_TITLES[name]
