@@ -46,7 +46,7 @@ cp "$expect" "$res/expect.tsv"
 cp "$kdir/.config" "$res/kernel.config"
 : >"$res/params"
 python3 "$MMRACE_TOP/scripts/lkdtm.py" plan "$tests" "$expect" "$jobs" |
-	awk -F'\t' -v re="$only" 're == "" || $2 ~ re' >"$res/plan.txt"
+	awk -F'\t' -v re="$only" '{ split($2, w, " ") } re == "" || w[2] ~ re' >"$res/plan.txt"
 [ -s "$res/plan.txt" ] || die "--only '$only' selects no lkdtm case"
 
 # printk.devkmsg=on: the guest's window markers go through /dev/kmsg,

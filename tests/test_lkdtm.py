@@ -105,3 +105,13 @@ def test_remaining_resumes_after_the_killer():
     lines = ["[ 1.0] mmrace-lkdtm: begin WARNING", "[ 1.1] mmrace-lkdtm: end WARNING",
              "[ 1.2] mmrace-lkdtm: begin BUG", "[ 1.3] kernel BUG at x.c:1!"]
     assert lkdtm.remaining(plan, lines) == ["lkdtm EXCEPTION 1"]
+
+
+def test_plan_runs_survivors_first_and_deals_killers():
+    plan = lkdtm.plan(TESTS, EXPECT, 2)
+    kinds = [EXPECT[line.split()[1]][0] for _, line in plan]
+    first_kill = next(i for i, k in enumerate(kinds) if k in lkdtm.KILLS)
+    assert all(k in lkdtm.KILLS for k in kinds[first_kill:])
+    kills = [c for (c, _), k in zip(plan, kinds) if k in lkdtm.KILLS]
+    assert abs(kills.count(0) - kills.count(1)) <= 1
+    assert all(line.split()[2] == "2" for _, line in plan if "REPORT_STACK_CANARY" in line)
