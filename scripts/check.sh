@@ -143,6 +143,7 @@ if [ -n "$kdir" ]; then
 		esac
 	done <"$work/lkdtm.rows"
 	[ -s "$work/lkdtm.rows" ] || ko "lkdtm: no rows" "$work/lkdtm.log"
+	mkdir -p "$MMRACE_TOP/results"
 	rm -rf "$MMRACE_TOP/results/check-lkdtm"
 	[ ! -d "$work/lkdtm" ] || cp -r "$work/lkdtm" "$MMRACE_TOP/results/check-lkdtm"
 else
