@@ -7,7 +7,8 @@
 #   run.sh --guest-tests on the debug and the stock kernel: every
 #   scenario/variant must get its expected verdict (SKIP, with the
 #   option named, where the kernel lacks the detector), plus KUnit, the
-#   debugfs bad-input tests and rmmod mid-run; then a real DKMS round
+#   debugfs bad-input tests and rmmod mid-run; lkdtm's crash types, each
+#   classified by the judge as tests.txt expects; then a real DKMS round
 #   trip whose modules must load and run on both kernels; the short
 #   forms of make bench (every bug caught in 2 of 2 boots) and make soak.
 # Ends with "N passed, N failed, N skipped"; exits 1 on any failure.
@@ -166,6 +167,27 @@ if [ -f "$work/results-lava/results.json" ]; then
 		cmp <(verdicts "$work/results-debug") <(verdicts "$work/results-lava")
 else
 	ko "lava: run.sh produced no results" "$work/lava.log"
+fi
+
+# lkdtm's crash types on the debug kernel: every case of the kernel's
+# tests.txt gets a row, PASS only when the judge's first report in the
+# case's window is the kind tests/fixtures/lkdtm/expect.tsv names.
+stage "lkdtm crash types through the judge (debug kernel)"
+if [ -n "$kdir" ]; then
+	bash scripts/lkdtm.sh -j "${JOBS:-2}" --results "$work/lkdtm" >"$work/lkdtm.rows" 2>"$work/lkdtm.log"
+	while IFS=$'\t' read -r status name first why _; do
+		case $status in
+		PASS) ok "$name: $first" ;;
+		SKIP) sk "$name" "$why" ;;
+		*) ko "$name: $why (first report: $first)" ;;
+		esac
+	done <"$work/lkdtm.rows"
+	[ -s "$work/lkdtm.rows" ] || ko "lkdtm: no rows" "$work/lkdtm.log"
+	mkdir -p "$MMRACE_TOP/results"
+	rm -rf "$MMRACE_TOP/results/check-lkdtm"
+	[ ! -d "$work/lkdtm" ] || cp -r "$work/lkdtm" "$MMRACE_TOP/results/check-lkdtm"
+else
+	sk "lkdtm" "no debug kernel"
 fi
 
 stage "DKMS build, install and load, stock and debug kernels"

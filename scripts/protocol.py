@@ -15,6 +15,7 @@ soak.sh read them alike:
   guest init          mmrace-guest: start|scenario|stopping|progress|test begin|test end ...
   guest test scripts  mmrace-test: ok|not ok|skip <name> [(<why>)]
   guest trace dump    mmrace-trace: <trace line>
+  guest lkdtm cases   mmrace-lkdtm: begin|end|missing <CASE>   (via /dev/kmsg)
   host (boot.sh)      mmrace-host: guest hung|timeout ...   (no timestamp)
 
     protocol.py begins CONSOLE      "<line>\t<id>" for every BEGIN
@@ -45,6 +46,13 @@ TEST_RESULT = re.compile(r"mmrace-test: (?P<res>ok|not ok|skip) (?P<name>\S+)(?P
 # KUnit's own KTAP result lines (cases are indented under their suite).
 KUNIT_RESULT = re.compile(r"^\s*(?P<res>ok|not ok) \d+ (?P<name>\S+)(?: # (?P<dir>SKIP.*))?$")
 TRACE = re.compile(r"^mmrace-trace: (?P<line>.*)$")
+# An lkdtm crash type's window (scripts/lkdtm.sh): the guest writes these
+# to /dev/kmsg, so they carry a timestamp and come in printk's order with
+# the kernel's report.  "missing": the case is not in this kernel's
+# provoke-crash/DIRECT list (another arch's).
+LKDTM_BEGIN = re.compile(r"^mmrace-lkdtm: begin (?P<case>\S+)$")
+LKDTM_END = re.compile(r"^mmrace-lkdtm: end (?P<case>\S+)$")
+LKDTM_MISSING = re.compile(r"^mmrace-lkdtm: missing (?P<case>\S+)$")
 # Written by scripts/boot.sh, not the guest: it has no timestamp and is not
 # output of the run.
 HOST = re.compile(r"^mmrace-host: ")
