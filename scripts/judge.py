@@ -299,6 +299,11 @@ _HELPERS = re.compile(
     r"__alloc_pages\w*|alloc_pages\w*|__folio_alloc\w*|folio_alloc\w*|prepare_alloc_pages|"
     r"get_page_from_freelist|fs_reclaim_\w+|__fs_reclaim_\w+|__get_free_pages\w*|kmalloc\w*|__kmalloc\w*|kmem_cache_alloc\w*|"
     r"slab_pre_alloc_hook\w*|slab_alloc\w*|__slab_alloc\w*|kzalloc\w*|vmalloc\w*|"
+    r"kfree\w*|kmem_cache_free\w*|__slab_free|slab_free\w*|do_slab_free|free_debug_processing|"
+    r"object_err|__slab_err|slab_err|slab_bug|print_trailer|check_bytes_and_report|check_object|"
+    r"free_to_partial_list|free_consistency_checks|alloc_debug_processing|on_freelist|"
+    r"mem(?:set|cpy|move|cmp)\w*|__mem(?:set|cpy|move)\w*|str\w*cpy\w*|copy_\w+_user\w*|"
+    r"_copy_\w+_user|check_heap_object|__check_heap_object|usercopy_abort|"
     r"rcu_\w+|__rcu_\w+|srcu_\w+|kthread|ret_from_fork\w*|kernel_init\w*|worker_thread|"
     r"process_one_work|process_scheduled_works|__do_softirq|handle_softirqs|run_ksoftirqd|"
     r"smpboot_thread_fn|call_timer_fn|__run_timers|run_timer_softirq|run_timer_base|"
@@ -356,7 +361,11 @@ def family(hit):
 
 
 def _guilty(state):
-    for fn in [state.get("at"), state.get("pc")] + state.get("frames", []):
+    # "?" frames (unreliable: the unwinder only saw an address on the
+    # stack) count when nothing else names a function, as syzkaller does
+    # for a fault whose PC is in data.
+    for fn in ([state.get("at"), state.get("pc")] + state.get("frames", [])
+               + state.get("qframes", [])):
         if fn and not _HELPERS.fullmatch(fn.split(".")[0]):
             return fn.split(".")[0]
     return None
@@ -415,11 +424,12 @@ def _note_body_line(ev, text, state, headline_line=False):
         # The report's own stack: frames printed before it (the stack
         # where lockdep saw a state registered, a freed object's
         # allocation) are another context's.
-        state["frames"] = []
+        state["frames"], state["qframes"] = [], []
     m = _FRAME.match(text)
     if m:
-        if not m.group("q") and len(state.setdefault("frames", [])) < _MAX_FRAMES:
-            state["frames"].append(m.group("fn"))
+        key = "qframes" if m.group("q") else "frames"
+        if len(state.setdefault(key, [])) < _MAX_FRAMES:
+            state[key].append(m.group("fn"))
     elif "pc" not in state and _PC.match(text):
         state["pc"] = _PC.match(text).group("fn")
     elif "at" not in state and ev["kind"] in ("lockdep", "warning", "list_corruption",
