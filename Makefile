@@ -10,7 +10,7 @@ KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
 JOBS ?= $(shell nproc)
 KERNEL ?= debug
 
-.PHONY: all modules clean kernel run check bench soak install dkms-add
+.PHONY: all modules clean kernel run check bench bench-judge soak install dkms-add
 
 all modules:
 	@test -n "$(KDIR)" || { echo "mmrace: no KDIR: run 'make kernel' or set KDIR=" >&2; exit 1; }
@@ -34,6 +34,10 @@ check:
 # BOOTS=10 ALPHA=0.01: detection statistics and sized clean runs.
 bench:
 	bash scripts/bench.sh --boots $(or $(BOOTS),10) --alpha $(or $(ALPHA),0.01) -j $(JOBS)
+
+# The judge's throughput and peak memory on a SIZE_MB log (default 200).
+bench-judge:
+	bash scripts/judge-bench.sh $(or $(SIZE_MB),200)
 
 # SOAK_MIN=30: every clean variant, all contexts, for that many minutes,
 # JOBS variants at a time (a boot each).

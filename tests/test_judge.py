@@ -546,3 +546,34 @@ def test_scenario_bug_caught_by_its_first_report(name):
     rows = judge.verdicts(load(name))
     assert [r["verdict"] for r in rows] == ["PASS"], rows
     assert rows[0]["title"] == SCENARIO_TITLES[name]
+
+
+def _peak(path):
+    import tracemalloc
+    tracemalloc.start()
+    with open(path, "rb") as f:
+        rows = judge.verdicts(judge.iter_lines(f))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return rows, peak
+
+
+def test_memory_stays_bounded_on_a_long_log(tmp_path):
+    """The log is read once as a stream: judging real boots (each with its
+    reports) repeated to 2 and to 4 MB takes the same small memory, far
+    less than the log (the chunk being decoded, the open reports, a row and
+    its first report per BEGIN)."""
+    boot = "\n".join(load("list_del") + load("ro_write") + load("lockdep_irq")).encode()
+    peaks = []
+    for mb in (2, 4):
+        p = tmp_path / ("long%d.log" % mb)
+        n = mb * 1024 * 1024 // len(boot) + 1
+        with open(p, "wb") as f:
+            for _ in range(n):
+                f.write(boot)
+        rows, peak = _peak(p)
+        assert len(rows) == 3 * n and all(r["verdict"] != "hang" for r in rows)
+        peaks.append(peak)
+    assert peaks[1] < 3 * 1024 * 1024, peaks
+    # Twice the log, not twice the memory: only the rows grow.
+    assert peaks[1] < peaks[0] * 1.5, peaks
