@@ -9,23 +9,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-accel=tcg smp=2 mem=1024 append="" silence=60 max=3600
-while [ $# -gt 0 ]; do
-	case $1 in
-	--kernel) img=$2 ;;
-	--initrd) initrd=$2 ;;
-	--log) logf=$2 ;;
-	--accel) accel=$2 ;;
-	--smp) smp=$2 ;;
-	--mem) mem=$2 ;;
-	--append) append=$2 ;;
-	--silence) silence=$2 ;;
-	--max) max=$2 ;;
-	*) die "boot.sh: unknown argument $1" ;;
-	esac
-	shift 2
-done
-: "${img:?--kernel}" "${initrd:?--initrd}" "${logf:?--log}"
+boot_opts "$@"
+[ -z "$submit" ] || die "boot.sh: --submit is lava-boot.sh's"
 
 # On a loaded host a TCG vCPU can be off its host CPU for a while.  The
 # boot's IO-APIC timer check then fails ("IO-APIC + timer doesn't work!",

@@ -11,23 +11,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-accel=tcg smp=2 mem=1024 append="" silence=60 submit=""
-while [ $# -gt 0 ]; do
-	case $1 in
-	--kernel) img=$2 ;;
-	--initrd) initrd=$2 ;;
-	--log) logf=$2 ;;
-	--accel) accel=$2 ;;
-	--smp) smp=$2 ;;
-	--mem) mem=$2 ;;
-	--append) append=$2 ;;
-	--silence) silence=$2 ;;
-	--submit) submit=$2 ;;
-	*) die "lava-boot.sh: unknown argument $1" ;;
-	esac
-	shift 2
-done
-: "${img:?--kernel}" "${initrd:?--initrd}" "${logf:?--log}"
+boot_opts "$@"
+[ -z "$rrmode$gdb" ] || die "lava-boot.sh: record, replay and gdb are boot.sh's (one CPU, this host)"
 command -v lava-run >/dev/null || die "lava-run missing (apt-get install lava-dispatcher)"
 
 d=$(dirname "$logf")

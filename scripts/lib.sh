@@ -68,3 +68,35 @@ kernel_key() {
 debug_kdir() {
 	echo "$MMRACE_CACHE/kernel/$(kernel_key)"
 }
+
+# One boot's options, shared by scripts/boot.sh and scripts/lava-boot.sh
+# (run.sh calls either the same way).  Sets img initrd logf accel smp mem
+# append silence max submit rr rrmode icount gdb.
+# shellcheck disable=SC2034 # used by the scripts that call it
+boot_opts() {
+	accel=tcg smp=2 mem=1024 append="" silence=60 max=3600 submit=""
+	img="" initrd="" logf="" rr="" rrmode="" icount=7 gdb=""
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--kernel) img=$2 ;;
+		--initrd) initrd=$2 ;;
+		--log) logf=$2 ;;
+		--accel) accel=$2 ;;
+		--smp) smp=$2 ;;
+		--mem) mem=$2 ;;
+		--append) append=$2 ;;
+		--silence) silence=$2 ;;
+		--max) max=$2 ;;
+		--submit) submit=$2 ;;
+		--record) rr=$2 rrmode=record ;;
+		--replay) rr=$2 rrmode=replay ;;
+		--icount) icount=$2 ;;
+		--gdb) gdb=$2 ;;
+		*) die "$(basename "$0"): unknown argument $1" ;;
+		esac
+		shift 2
+	done
+	if [ -z "$img" ] || [ -z "$initrd" ] || [ -z "$logf" ]; then
+		die "$(basename "$0"): --kernel, --initrd and --log are required"
+	fi
+}
