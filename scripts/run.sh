@@ -11,12 +11,14 @@
 #               [--select all|clean|bugs] (variants by expectation)
 #               [--split] (every clean variant in a boot of its own)
 #               [--param KEY=VALUE] (to the guest: UNLOAD_CYCLES, FUZZ_WRITES)
+#               [--kdir DIR] (a debug kernel build tree, used as it is)
+#               [--record] (bug boots on one CPU, recorded: docs/replay.md)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
-select=all split="" params=()
+select=all split="" params=() kdir_given="" record=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -30,7 +32,9 @@ while [ $# -gt 0 ]; do
 	--select) select=$2; shift ;;
 	--split) split=--split ;;
 	--param) params+=("$2"); shift ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	--kdir) kdir_given=$2; shift ;;
+	--record) record=1 ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -41,7 +45,14 @@ ensure_packages "${MMRACE_PACKAGES[@]}"
 
 case $kernel in
 debug)
-	kdir=$(bash "$MMRACE_TOP/scripts/build-kernel.sh")
+	if [ -n "$kdir_given" ]; then
+		# A tree built before (e.g. another config's cache entry): never
+		# a build, which takes an hour on a shared host.
+		[ -f "$kdir_given/arch/x86/boot/bzImage" ] || die "--kdir $kdir_given: no arch/x86/boot/bzImage"
+		kdir=$(readlink -f "$kdir_given")
+	else
+		kdir=$(bash "$MMRACE_TOP/scripts/build-kernel.sh")
+	fi
 	img=$kdir/arch/x86/boot/bzImage
 	kconfig=$kdir/.config
 	;;
@@ -91,6 +102,31 @@ if [ -n "$guest_tests" ]; then
 		"$MMRACE_TOP/tests/fuzz/debugfs_fuzz.c" || die "cannot build the fuzzer"
 fi
 
+# --record: a bug boot on one CPU under QEMU's record/replay.  Kept, with
+# the initramfs and a manifest, when its bug fired; else the boot dir says
+# why it is not replayable and the boot runs as without --record.
+record_boot() { # name silence append
+	local d=$res/boots/$1 rr
+	rr=$d/replay.bin
+	bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
+		--log "$d/console.log" --smp 1 --record "$rr" --icount 7 --silence "$2" --append "$3"
+	local why=""
+	if ! grep -q '^status=poweroff' "$d/console.log.status"; then
+		why="the one-CPU recorded boot $(cut -d' ' -f1 "$d/console.log.status")"
+	elif ! python3 "$MMRACE_TOP/scripts/judge.py" --summary "$d/console.log" >"$d/record.verdict" 2>&1; then
+		why="its bug did not fire on one CPU ($(grep -oE 'PASS|FAIL|ERROR|hang' "$d/record.verdict" | head -n 1 | tr '\n' ' ')verdict in the recorded boot, console.smp1.log)"
+	fi
+	if [ -n "$why" ]; then
+		echo "not replayable: $why" >"$d/not-replayable"
+		for f in "$d"/console.log*; do mv "$f" "${f/console.log/console.smp1.log}"; done
+		rm -f "$rr" "$d/record.verdict"
+		return 1
+	fi
+	rm -f "$d/record.verdict"
+	zstd -q -T1 -9 --rm "$rr" -o "$rr.zst"
+	bash "$MMRACE_TOP/scripts/replay.sh" --manifest "$d" --kernel "$img" --icount 7 --silence "$2" --append "$3"
+}
+
 boot() { # name plan-file params-file silence [extra kernel arguments]
 	local d=$res/boots/$1
 	mkdir -p "$d"
@@ -98,6 +134,11 @@ boot() { # name plan-file params-file silence [extra kernel arguments]
 	cp "$3" "$d/params"
 	bash "$MMRACE_TOP/scripts/mkinitramfs.sh" "$d/initrd.gz" "$ko" "$d/plan" "$d/params" \
 		"$(ls "$src/mmrace_kunit.ko" 2>/dev/null)" "$fuzz"
+	if [ -n "$record" ] && [[ $1 == bug-* ]] && record_boot "$1" "$4" "${5:-}"; then
+		log "boot $1: recorded, $(cut -d' ' -f1,2 "$d/console.log.status"), $(du -h "$d/replay.bin.zst" | cut -f1)"
+		return
+	fi
+	[ ! -f "$d/not-replayable" ] || log "boot $1: $(cat "$d/not-replayable"); booting it as without --record"
 	local try
 	for try in 1 2; do
 		bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
