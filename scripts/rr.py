@@ -97,6 +97,28 @@ def detector_functions(ev):
     return KIND_FN.get(ev["kind"], ["__warn_printk"])
 
 
+def vmlinux_symbols(vmlinux):
+    """The names of vmlinux's ELF symbol table (no DWARF needed)."""
+    out = subprocess.run(["nm", vmlinux], stdout=subprocess.PIPE, universal_newlines=True,
+                         check=True).stdout
+    return {line.split()[-1] for line in out.splitlines() if len(line.split()) == 3}
+
+
+def resolve(fns, names):
+    """Each wanted function as vmlinux names it: gcc splits and clones some
+    (print_usage_bug is print_usage_bug.part.0 here).  None found: every
+    report ends in dump_stack_lvl, so stop there."""
+    got = []
+    for fn in fns:
+        if fn in names:
+            got.append(fn)
+            continue
+        clones = sorted(n for n in names if n.startswith(fn + "."))
+        if clones:
+            got.append(clones[0])
+    return got or ["dump_stack_lvl"]
+
+
 def read_manifest(boot):
     m = {}
     with open(os.path.join(boot, MANIFEST), encoding="utf-8") as f:
@@ -138,7 +160,7 @@ def gdb_argv(boot, port, where=None):
             "-ex", "set confirm off", "-ex", "target remote :%d" % port]
     if addr:
         argv += ["-ex", "add-symbol-file %s %s" % (module_ko(boot, where), addr)]
-    for fn in detector_functions(ev):
+    for fn in resolve(detector_functions(ev), vmlinux_symbols(vmlinux)):
         argv += ["-ex", "hbreak %s" % fn]
     return argv, ev
 
