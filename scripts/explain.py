@@ -323,6 +323,9 @@ def main(argv=None):
         print("      stack: %s" % " < ".join(w["frames"]))
         if w.get("trace"):
             print("      nearest trace event (t~%ss): %s" % (w["t_guest"], w["trace"]))
+    r = res["report"]
+    print("  then the report: %s [%s]\n      stack: %s" % (
+        r.get("sym"), r.get("ctx"), " < ".join(r.get("frames") or [])))
     if "last_wrote_but_was" in res:
         print("\nthe last write %s the value the report calls \"but was\"" % (
             "wrote exactly" if res["last_wrote_but_was"] else "did NOT write"))
