@@ -16,7 +16,6 @@ Only the Python 3 standard library is used.
 import argparse
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
