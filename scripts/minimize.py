@@ -8,9 +8,9 @@
 Greedy, one piece at a time, from the variant's own defaults (the knobs
 line the module prints after BEGIN) on two CPUs:
 
-  1. drop one context at a time (task, softirq, hrtimer, hardirq, ipi, wq)
-  2. two CPUs to one, recorded (-icount shift=7,rr=record): QEMU 7.2
+  1. two CPUs to one, recorded (-icount shift=7,rr=record): QEMU 7.2
      records one CPU only, so this step is also "can it be recorded?"
+  2. drop one context at a time (task, softirq, hrtimer, hardirq, ipi, wq)
   3. fewer threads (halved down to 1)
   4. a lower rate (period_us doubled, twice at most)
   5. a smaller burst (halved down to 1)
@@ -159,12 +159,15 @@ def median_t(got):
 
 def steps(knobs, cpus):
     """The next candidate reductions of (knobs, cpus), as (what, knobs, cpus)."""
+    # One CPU first: it decides whether the recipe can be recorded, and a
+    # context dropped before it (task, when wq stands in) can leave one
+    # that needs two CPUs (ipi), which would hide a recordable recipe.
+    if cpus > 1:
+        yield "one CPU (recorded)", knobs, 1
     ctx = [c for c in str(knobs.get("contexts", "")).split(",") if c]
     if len(ctx) > 1:
         for c in ctx:
             yield "without %s" % c, dict(knobs, contexts=",".join(x for x in ctx if x != c)), cpus
-    if cpus > 1:
-        yield "one CPU (recorded)", knobs, 1
     if isinstance(knobs.get("threads"), int) and knobs["threads"] > 1:
         yield "threads %d" % (knobs["threads"] // 2), dict(knobs, threads=knobs["threads"] // 2), cpus
     if isinstance(knobs.get("period_us"), int) and knobs["period_us"] < 4 * knobs.get("_period0", 0):
