@@ -175,3 +175,24 @@ def test_explain_pcp_v2_names_the_commit_and_the_fallback(run):
     # DEBUG_LIST stopped before it wrote.
     frames = " ".join(res["report"]["frames"])
     assert "__list_del_entry_valid_or_report" in frames and "pcp_release_pages" in frames, frames
+
+
+@pytest.mark.skipif(os.environ.get("MMRACE_MINIMIZE_TESTS") != "1",
+                    reason="~35 boots: MMRACE_MINIMIZE_TESTS=1")
+def test_minimize_lockdep_to_the_contexts_it_needs(tmp_path):
+    """selftest/lockdep takes its lock from process context with IRQs on
+    and from a hardirq: on one CPU that is hardirq plus one process
+    context (task or wq), nothing else.  K=2 keeps it to a few minutes."""
+    out = tmp_path / "min"
+    p = subprocess.run([sys.executable, os.path.join(TOP, "scripts/minimize.py"), "selftest/lockdep",
+                        "--k", "2", "--kdir", kdir(), "--out", str(out)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True, timeout=3600)
+    assert p.returncode == 0, p.stdout[-3000:]
+    with open(out / "minimize.json") as f:
+        res = json.load(f)
+    ctx = set(res["contexts"].split(","))
+    assert res["cpus"] == 1 and res["recordable"], res
+    assert "hardirq" in ctx and len(ctx) == 2 and ctx & {"task", "wq"}, res
+    needed = {s["step"] for s in res["steps"] if not s["kept"]}
+    assert "without hardirq" in needed, res
