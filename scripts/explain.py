@@ -44,7 +44,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEX = r"([0-9a-f]{8,16})"
 
 
-def target_of(ev, lines):
+def target_of(ev, lines, config=""):
     """(address, why) of the word to watch, from the first report."""
     h = ev["headline"]
     m = re.search(r"prev->next should be (?:next \()?%s\)?, but was %s\. \(prev=%s\)" % (HEX, HEX, HEX), h)
@@ -63,9 +63,17 @@ def target_of(ev, lines):
         return int(m.group(1), 16), "the faulting address %s" % m.group(1), None
     if ev["kind"] == "lockdep":
         for text in lines[ev["line"] - 1:ev["end_line"]]:
-            m = re.search(r"\b%s \((\S+?)\)\{" % HEX, judge.split_line(text)[1])
+            m = re.search(r"\b%s \((\S+?)\)\{[^}]*\}-\{(\d):\d\}" % HEX, judge.split_line(text)[1])
             if m:
-                return int(m.group(1), 16), "the lock %s (%s)" % (m.group(2), m.group(1)), None
+                a = int(m.group(1), 16)
+                # lockdep prints &lock->dep_map.  A spinning lock (wait
+                # type {2:2}) under DEBUG_SPINLOCK has its word 24 bytes
+                # before (raw_lock, magic, owner_cpu, owner): watch that,
+                # i.e. every acquire and release, not the map's key.
+                if m.group(3) == "2" and "CONFIG_DEBUG_SPINLOCK=y" in config:
+                    return a - 24, "the lock word of %s (its dep_map %s - 24)" % (
+                        m.group(2), m.group(1)), None
+                return a, "the lock %s (%s)" % (m.group(2), m.group(1)), None
     # A GPF on a non-canonical pointer names no address to watch: the word
     # that held the pointer is what the report cannot say.
     raise SystemExit("explain.py: the first report names no word to watch: %s: %s" % (
@@ -97,9 +105,10 @@ def free_port():
 
 # Run inside gdb (gdb -x): its Python has the gdb module.
 GDB_SCRIPT = r'''
-import gdb, json
+import collections, gdb, json
 P = json.load(open(%(params)r))
-log, state = [], {"old": None}
+# A lock word is written twice per critical section: keep the last ones.
+log, state = collections.deque(maxlen=P["keep"]), {"old": None, "n": 0}
 def ex(c):
     return gdb.execute(c, to_string=True)
 def sym(a):
@@ -175,6 +184,8 @@ class W(gdb.Breakpoint):
         r["old"] = None if state["old"] is None else "0x%%x" %% state["old"]
         r["new"] = "0x%%x" %% new
         state["old"] = new
+        state["n"] += 1
+        r["n"] = state["n"]
         log.append(r)
         return False
 ex("set pagination off")
@@ -196,7 +207,8 @@ try:
     stop = snap("report")
 except gdb.error as e:
     stop = {"what": "error", "error": str(e)}
-json.dump({"armed": armed, "writes": log, "report": stop}, open(P["out"], "w"), indent=1)
+json.dump({"armed": armed, "writes": list(log), "total_writes": state["n"], "report": stop,
+           "watched": "0x%%x" %% P["addr"], "watched_why": P.get("why")}, open(P["out"], "w"), indent=1)
 try:
     ex("kill")
 except gdb.error:
@@ -235,8 +247,10 @@ def main(argv=None):
     if not ev:
         print("explain.py: %s has no report" % console, file=sys.stderr)
         return 2
-    addr, why, but_was = target_of(ev, lines)
     m = rr.read_manifest(boot)
+    kconfig = os.path.join(os.path.dirname(m["vmlinux"]), ".config")
+    config = open(kconfig).read() if os.path.exists(kconfig) else ""
+    addr, why, but_was = target_of(ev, lines, config)
     vmlinux = m["vmlinux"]
     names = rr.vmlinux_symbols(vmlinux)
     nm = {}
@@ -260,6 +274,7 @@ def main(argv=None):
         # vmlinux has no DWARF, so the offset is the one the code uses.
         "preempt_off": nm["pcpu_hot"] + 8, "jiffies": nm["jiffies_64"],
         "out": os.path.join(out_dir, "gdb.json"),
+        "lock": ev["kind"] == "lockdep", "keep": 2000,
     }
     with open(os.path.join(out_dir, "params.json"), "w") as f:
         json.dump(params, f)
@@ -294,7 +309,7 @@ def main(argv=None):
         return 1
     rep_j = res["report"].get("jiffies")
     hz = 250
-    for line in open(os.path.join(os.path.dirname(m["kernel"]), "../../../.config")):
+    for line in config.splitlines():
         if line.startswith("CONFIG_HZ="):
             hz = int(line.split("=")[1])
     for w in res["writes"]:
@@ -308,12 +323,15 @@ def main(argv=None):
     with open(os.path.join(boot, "explain.json"), "w") as f:
         json.dump(res, f, indent=1)
     ws = res["writes"]
-    print("explain: %d writes to 0x%x from mmrace.ko's init to the report (%ss wall)" % (
-        len(ws), addr, res["wall_s"]))
-    for i, w in enumerate(ws):
-        mark = ">>" if i >= len(ws) - a.last else "  "
+    if res.get("watched_why"):
+        print("explain: watched %s instead: %s" % (res["watched"], res["watched_why"]))
+    print("explain: %d writes to %s from mmrace.ko's init to the report (%ss wall)%s" % (
+        res["total_writes"], res["watched"], res["wall_s"],
+        "; the last %d:" % len(ws) if len(ws) < res["total_writes"] else ""))
+    for i, w in enumerate(ws[-40:]):
+        mark = ">>" if i >= min(40, len(ws)) - a.last else "  "
         print("%s %3d %-18s -> %-18s %-44s %-18s %s" % (
-            mark, i + 1, w["old"], w["new"], w["sym"], w["ctx"],
+            mark, w["n"], w["old"], w["new"], w["sym"], w["ctx"],
             " < ".join(w["frames"][:3])))
     print("\nthe last %d writes before the report (%s):" % (min(a.last, len(ws)), res["report"].get("sym")))
     for w in ws[-a.last:]:
