@@ -121,6 +121,13 @@ def sym(a):
     return s
 def rd(a, n=8):
     return int.from_bytes(bytes(gdb.selected_inferior().read_memory(a, n)), "little")
+def rd_or_none(a):
+    # A vmalloc or vmemmap address (a #PF's) may not be mapped yet at
+    # module init: the watchpoint still goes on the address.
+    try:
+        return rd(a)
+    except gdb.MemoryError:
+        return None
 def in_text(a):
     return P["stext"] <= a < P["etext"] or P["mod_lo"] <= a < P["mod_hi"]
 def writer(pc):
@@ -180,9 +187,9 @@ def snap(what):
 class W(gdb.Breakpoint):
     def stop(self):
         r = snap("write")
-        new = rd(P["addr"])
+        new = rd_or_none(P["addr"])
         r["old"] = None if state["old"] is None else "0x%%x" %% state["old"]
-        r["new"] = "0x%%x" %% new
+        r["new"] = None if new is None else "0x%%x" %% new
         state["old"] = new
         state["n"] += 1
         r["n"] = state["n"]
@@ -197,8 +204,8 @@ if P["text"]:
 ex("hbreak do_init_module")
 ex("continue")
 ex("delete")
-state["old"] = rd(P["addr"])
-armed = {"at": snap("armed"), "value": "0x%%x" %% state["old"]}
+state["old"] = rd_or_none(P["addr"])
+armed = {"at": snap("armed"), "value": None if state["old"] is None else "0x%%x" %% state["old"]}
 W("*(long *)0x%%x" %% P["addr"], gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=False)
 for fn in P["detectors"]:
     ex("hbreak %%s" %% fn)
@@ -318,7 +325,7 @@ def main(argv=None):
             w["trace"] = nearest_trace(lines, w["t_guest"])
     res.update({"address": "0x%x" % addr, "why": why, "title": ev["title"],
                 "headline": ev["headline"], "wall_s": round(time.time() - t0, 1)})
-    if but_was is not None and res["writes"]:
+    if but_was is not None and res["writes"] and res["writes"][-1]["new"]:
         res["last_wrote_but_was"] = int(res["writes"][-1]["new"], 16) == but_was
     with open(os.path.join(boot, "explain.json"), "w") as f:
         json.dump(res, f, indent=1)
