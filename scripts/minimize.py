@@ -59,8 +59,8 @@ def log(msg):
 class Lab:
     """Builds, boots and judges: one boot per trial."""
 
-    def __init__(self, kdir, out):
-        self.kdir, self.out, self.n = kdir, out, 0
+    def __init__(self, kdir, out, shift=7):
+        self.kdir, self.out, self.n, self.shift = kdir, out, 0, shift
         self.img = os.path.join(kdir, "arch/x86/boot/bzImage")
         self.src = sh("bash", os.path.join(TOP, "scripts/build-module.sh"), kdir)
         self.ko = os.path.join(self.src, "mmrace.ko")
@@ -95,7 +95,7 @@ class Lab:
                 "--initrd", initrd, "--log", os.path.join(d, "console.log"),
                 "--smp", str(cpus), "--silence", str(silence), "--append", append]
         if record:
-            argv += ["--record", os.path.join(d, "replay.bin"), "--icount", "7"]
+            argv += ["--record", os.path.join(d, "replay.bin"), "--icount", str(self.shift)]
         t0 = time.time()
         subprocess.run(argv, check=True)
         # The verdict is all a trial needs: the recording and the
@@ -196,6 +196,8 @@ def main(argv=None):
     ap.add_argument("--out")
     ap.add_argument("--recipe", help="rerun this knobs line K times instead of shrinking")
     ap.add_argument("--cpus", type=int, default=2)
+    ap.add_argument("--record-shift", type=int, default=7,
+                    help="-icount shift of the one-CPU step (run.sh --record tries 7, then 3)")
     a = ap.parse_args(argv)
     kdir = a.kdir or subprocess.run(["bash", os.path.join(TOP, "scripts/kdir.sh")],
                                     stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
@@ -205,7 +207,7 @@ def main(argv=None):
     out = os.path.abspath(a.out or os.path.join(
         TOP, "results", "minimize-%s-%s" % (a.variant.replace("/", "-"), time.strftime("%Y%m%d-%H%M%S"))))
     os.makedirs(out, exist_ok=True)
-    lab = Lab(kdir, out)
+    lab = Lab(kdir, out, a.record_shift)
     expect = dict(lab.scenarios()).get(a.variant)
     if expect is None:
         print("minimize.py: the module has no %s (see its scenario list)" % a.variant, file=sys.stderr)
@@ -256,7 +258,7 @@ def main(argv=None):
         "full_recipe": line_of(a.variant, public(knobs)),
         "contexts": public(knobs).get("contexts"),
         "rate": rate(best), "median_s": median_t(best),
-        "recordable": recordable,
+        "recordable": recordable, "record_shift": a.record_shift,
         "recordable_why": "fires %d of %d on one CPU, recorded" % (a.k, a.k) if recordable else
         ("not on one CPU, recorded: %s" % one_cpu[0]["rate"] if one_cpu else "one CPU not tried"),
         "steps": cost, "boots": lab.n, "wall_s": round(time.time() - t0),
@@ -268,10 +270,11 @@ def main(argv=None):
         "baseline (defaults, 2 CPUs): %s, median %ss" % (res["baseline"]["rate"], res["baseline"]["median_s"]),
         "minimal recipe: %s   (cpus=%d)" % (res["recipe"], cpus),
         "  all knobs: %s" % res["full_recipe"],
-        "  rate %s, median time to detection %ss, recordable: %s" % (
-            res["rate"], res["median_s"], "yes" if recordable else "no (%s)" % res["recordable_why"]),
-        "  rerun: python3 scripts/minimize.py %s --k %d --cpus %d --recipe '%s'" % (
-            a.variant, a.k, cpus, " ".join(res["recipe"].split()[1:])),
+        "  rate %s, median time to detection %ss, recordable (shift=%d): %s" % (
+            res["rate"], res["median_s"], a.record_shift,
+            "yes" if recordable else "no (%s)" % res["recordable_why"]),
+        "  rerun: python3 scripts/minimize.py %s --k %d --cpus %d --record-shift %d --recipe '%s'" % (
+            a.variant, a.k, cpus, a.record_shift, " ".join(res["recipe"].split()[1:])),
         "steps (%d boots, %ss):" % (lab.n, res["wall_s"]),
     ] + ["  %-30s %-32s %s" % (s["step"], s["rate"], "kept" if s["kept"] else "needed") for s in cost]
     with open(os.path.join(out, "minimize.txt"), "w") as f:
