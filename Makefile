@@ -10,7 +10,7 @@ KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
 JOBS ?= $(shell nproc)
 KERNEL ?= debug
 
-.PHONY: all modules clean kernel run check bench bench-judge soak install dkms-add
+.PHONY: all modules clean kernel run check bench bench-judge soak install dkms-add replay explain minimize
 
 all modules:
 	@test -n "$(KDIR)" || { echo "mmrace: no KDIR: run 'make kernel' or set KDIR=" >&2; exit 1; }
@@ -23,10 +23,29 @@ clean:
 kernel:
 	bash scripts/build-kernel.sh
 
+# RECORD=1: every bug boot recorded on one CPU (docs/replay.md);
+# RUN_KDIR=DIR: a debug kernel build tree used as it is, never built.
 # BACKEND=lava: each boot a LAVA job (lava-run here; LAVA_URL= a real lab).
 BACKEND ?= qemu
 run:
-	bash scripts/run.sh -j $(JOBS) --kernel $(KERNEL) --backend $(BACKEND)
+	bash scripts/run.sh -j $(JOBS) --kernel $(KERNEL) --backend $(BACKEND)$(if $(RECORD), --record)$(if $(RUN_KDIR), --kdir $(RUN_KDIR))
+
+# BOOT=results/<run>/boots/<boot>: replay a recorded boot and require the
+# same console, verdict and first report; GDB=1 (GDB_PORT=1234): paused
+# for gdb, its command line printed.
+replay:
+	@test -n "$(BOOT)" || { echo "mmrace: make replay BOOT=results/<run>/boots/<boot>" >&2; exit 1; }
+	bash scripts/replay.sh $(BOOT)$(if $(GDB), --gdb $(or $(GDB_PORT),1234))
+
+# BOOT=...: replay once more with a watchpoint on the corrupted word.
+explain:
+	@test -n "$(BOOT)" || { echo "mmrace: make explain BOOT=results/<run>/boots/<boot>" >&2; exit 1; }
+	python3 scripts/explain.py $(BOOT)
+
+# VARIANT=<scenario>/<variant> K=5: the least recipe that still fires.
+minimize:
+	@test -n "$(VARIANT)" || { echo "mmrace: make minimize VARIANT=<scenario>/<variant>" >&2; exit 1; }
+	python3 scripts/minimize.py $(VARIANT) --k $(or $(K),5)$(if $(RUN_KDIR), --kdir $(RUN_KDIR))
 
 check:
 	bash scripts/check.sh

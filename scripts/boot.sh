@@ -4,7 +4,12 @@
 # been silent for --silence seconds hung.
 # usage: boot.sh --kernel IMG --initrd CPIO --log FILE [--accel tcg|kvm]
 #        [--smp N] [--mem MB] [--append "..."] [--silence S] [--max S]
+#        [--record RR | --replay RR] [--icount SHIFT] [--gdb PORT]
 # Writes FILE (console), FILE.cmd (the exact command), FILE.status.
+# --record/--replay: QEMU's record/replay into/from the file RR (one CPU
+# only: QEMU 7.2 refuses it with smp; TCG without MTTCG), at a fixed
+# -icount shift (7 unless --icount: gdb needs a fixed one, shift=auto
+# stalls under gdb).  --gdb PORT: the gdb stub, the guest paused at reset.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +36,14 @@ cmd=(qemu-system-x86_64 -accel "$accel" -smp "$smp" -m "$mem"
 	-serial "file:$logf" -kernel "$img" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 oops=panic ftrace_dump_on_oops=orig_cpu trace_buf_size=256K kunit.enable=1 $quiet_host $on_hang $append")
 [ "$accel" = tcg ] && cmd[2]=tcg,thread=multi
+if [ -n "$rrmode" ]; then
+	# icount is single-threaded TCG: MTTCG and KVM cannot record.
+	[ "$smp" = 1 ] || die "boot.sh: --$rrmode needs --smp 1 (QEMU: 'Record/replay feature is not supported for smp')"
+	accel=tcg
+	cmd[2]=tcg
+	cmd+=(-icount "shift=$icount,rr=$rrmode,rrfile=$rr")
+fi
+[ -z "$gdb" ] || cmd+=(-gdb "tcp::$gdb" -S)
 printf '%q ' "${cmd[@]}" >"$logf.cmd"
 echo >>"$logf.cmd"
 : >"$logf"

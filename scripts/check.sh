@@ -96,6 +96,17 @@ pass=$((pass + ${p:-0}))
 fail=$((fail + f))
 [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || { ko "pytest exited $rc" "$work/pytest.log"; }
 
+stage "record, replay, gdb, explain, minimize (real boots on one CPU: docs/replay.md)"
+if [ -n "$kdir" ]; then
+	check "replay: record 2 bug variants, identical replays, tampered refused, gdb stops at the detector, explain pcp/v2" \
+		env MMRACE_BOOT_TESTS=1 MMRACE_KDIR="$kdir" MMRACE_OBJ="$work/obj-replay" $PY -m pytest -q tests/test_replay.py
+	check "minimize: selftest/lockdep to hardirq and one process context, on one CPU (K=2)" \
+		env MMRACE_BOOT_TESTS=1 MMRACE_MINIMIZE_TESTS=1 MMRACE_KDIR="$kdir" MMRACE_OBJ="$work/obj-min" \
+		$PY -m pytest -q tests/test_replay.py -k minimize
+else
+	sk "replay" "no debug kernel"
+fi
+
 # A row per test of a results.json (report.py's), named PREFIX + path.
 rows() { # prefix results.json
 	local status id why

@@ -22,7 +22,7 @@ die() {
 # shellcheck disable=SC2034 # used by the scripts that source this file
 MMRACE_PACKAGES=(qemu-system-x86 busybox-static linux-source-6.12
 	linux-headers-amd64 linux-image-amd64 flex bison bc libelf-dev
-	libssl-dev cpio kmod python3 gcc make perl xz-utils dkms rsync file)
+	libssl-dev cpio kmod python3 gcc make perl xz-utils dkms rsync file zstd gdb)
 
 ensure_packages() {
 	local missing=() p

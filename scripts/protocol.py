@@ -13,6 +13,7 @@ soak.sh read them alike:
     mmrace: END <scenario>/<variant> result=<ok|...>
     mmrace: ok|not ok <n> <scenario>/<variant> [# SKIP <why>]   (KTAP)
   guest init          mmrace-guest: start|scenario|stopping|progress|test begin|test end ...
+                      mmrace-guest: module text=<0x address of mmrace.ko's .text>
   guest test scripts  mmrace-test: ok|not ok|skip <name> [(<why>)]
   guest trace dump    mmrace-trace: <trace line>
   guest lkdtm cases   mmrace-lkdtm: begin|end|missing <CASE>   (via /dev/kmsg)
@@ -22,6 +23,7 @@ soak.sh read them alike:
     protocol.py current CONSOLE     the id of the last BEGIN, if any
     protocol.py reached CONSOLE     exit 0 when the guest's init started
     protocol.py scenarios CONSOLE   the list boot's "<id> expect=<...>" lines
+    protocol.py module-text CONSOLE the address mmrace.ko's .text was loaded at
 """
 import argparse
 import re
@@ -39,6 +41,8 @@ KTAP_SKIP = re.compile(r"mmrace: ok \d+ (?P<id>\S+) # SKIP (?P<why>.*)$")
 KTAP_RESULT = re.compile(r"mmrace: (?P<res>ok|not ok) \d+ (?P<id>\S+)(?: # (?P<dir>.*))?$")
 GUEST = re.compile(r"^mmrace-guest: (?P<what>.*)$")
 GUEST_START = re.compile(r"mmrace-guest: start\b")
+# Printed once after insmod: gdb's add-symbol-file needs it in a replay.
+MODULE_TEXT = re.compile(r"^mmrace-guest: module text=(?P<addr>0x[0-9a-fA-F]+)")
 GUEST_SCENARIO = re.compile(r"^mmrace-guest: scenario (?P<line>.*)$")
 TEST_BEGIN = re.compile(r"mmrace-guest: test begin (?P<script>\S+)")
 TEST_END = re.compile(r"mmrace-guest: test end (?P<script>\S+)")
@@ -99,7 +103,7 @@ def _texts(path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=("begins", "current", "reached", "scenarios"))
+    ap.add_argument("what", choices=("begins", "current", "reached", "scenarios", "module-text"))
     ap.add_argument("console")
     a = ap.parse_args(argv)
     try:
@@ -115,6 +119,13 @@ def main(argv=None):
                 if m:
                     print(m.group("line"))
             return 0
+        if a.what == "module-text":
+            for _, text in _texts(a.console):
+                m = MODULE_TEXT.match(text)
+                if m:
+                    print(m.group("addr"))
+                    return 0
+            return 1
         if a.what == "current":
             cur = None
             for _, text in _texts(a.console):

@@ -13,12 +13,15 @@
 #               [--param KEY=VALUE] (to the guest: UNLOAD_CYCLES, FUZZ_WRITES)
 #               [--backend qemu|lava] (lava: each boot a LAVA job, lava-run)
 #               [--submit URL] (with lava: to a real lava-server, lavacli)
+#               [--kdir DIR] (a debug kernel build tree, used as it is)
+#               [--record] (bug boots on one CPU, recorded: docs/replay.md)
+#               [--record-shift N,...] (-icount shifts to try, 7,3: gdb needs a fixed one)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
-select=all split="" params=() backend=qemu submit=""
+select=all split="" params=() backend=qemu submit="" kdir_given="" record="" rshift=7,3
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -34,7 +37,10 @@ while [ $# -gt 0 ]; do
 	--param) params+=("$2"); shift ;;
 	--backend) backend=$2; shift ;;
 	--submit) submit=$2; shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	--kdir) kdir_given=$2; shift ;;
+	--record) record=1 ;;
+	--record-shift) rshift=$2; shift ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -51,12 +57,20 @@ lava)
 *) die "--backend wants qemu or lava, not '$backend'" ;;
 esac
 [ -z "$submit" ] || [ "$backend" = lava ] || die "--submit goes with --backend lava"
+[ -z "$record" ] || [ "$backend" = qemu ] || die "--record records QEMU on this host: not with --backend $backend"
 
 ensure_packages "${MMRACE_PACKAGES[@]}"
 
 case $kernel in
 debug)
-	kdir=$(bash "$MMRACE_TOP/scripts/build-kernel.sh")
+	if [ -n "$kdir_given" ]; then
+		# A tree built before (e.g. another config's cache entry): never
+		# a build, which takes an hour on a shared host.
+		[ -f "$kdir_given/arch/x86/boot/bzImage" ] || die "--kdir $kdir_given: no arch/x86/boot/bzImage"
+		kdir=$(readlink -f "$kdir_given")
+	else
+		kdir=$(bash "$MMRACE_TOP/scripts/build-kernel.sh")
+	fi
 	img=$kdir/arch/x86/boot/bzImage
 	kconfig=$kdir/.config
 	kernel_source=debian:linux-source-6.12=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
@@ -111,6 +125,36 @@ if [ -n "$guest_tests" ]; then
 		"$MMRACE_TOP/tests/fuzz/debugfs_fuzz.c" || die "cannot build the fuzzer"
 fi
 
+# --record: a bug boot on one CPU under QEMU's record/replay.  Kept, with
+# the initramfs and a manifest, when its bug fired; else the boot dir says
+# why it is not replayable and the boot runs as without --record.
+record_boot() { # name silence append
+	local d=$res/boots/$1 rr shift why="" verdict
+	rr=$d/replay.bin
+	# -icount shift=7 is 128 ns of guest time per instruction: a slow CPU,
+	# whose 1 ms timers starve the task context of some variants (hvo's
+	# remaps never ran).  Any fixed shift suits gdb: try the next one.
+	for shift in ${rshift//,/ }; do
+		bash "$MMRACE_TOP/scripts/boot.sh" --kernel "$img" --initrd "$d/initrd.gz" \
+			--log "$d/console.log" --smp 1 --record "$rr" --icount "$shift" --silence "$2" --append "$3"
+		if ! grep -q '^status=poweroff' "$d/console.log.status"; then
+			why="${why:+$why; }shift=$shift: the one-CPU recorded boot $(cut -d' ' -f1 "$d/console.log.status")"
+		elif ! verdict=$(python3 "$MMRACE_TOP/scripts/judge.py" --summary "$d/console.log" 2>&1); then
+			why="${why:+$why; }shift=$shift: its bug did not fire on one CPU ($(grep -oE 'PASS|FAIL|ERROR|hang' <<<"$verdict" | head -n 1) verdict, console.smp1.shift$shift.log)"
+		else
+			zstd -q -T1 -9 --rm "$rr" -o "$rr.zst"
+			bash "$MMRACE_TOP/scripts/replay.sh" --manifest "$d" --kernel "$img" --icount "$shift" \
+				--silence "$2" --append "$3"
+			[ -z "$why" ] || echo "recorded at shift=$shift after: $why" >"$d/record-notes"
+			return 0
+		fi
+		for f in "$d"/console.log*; do mv "$f" "${f/console.log/console.smp1.shift$shift.log}"; done
+		rm -f "$rr"
+	done
+	echo "not replayable: $why" >"$d/not-replayable"
+	return 1
+}
+
 boot() { # name plan-file params-file silence [extra kernel arguments]
 	local d=$res/boots/$1
 	mkdir -p "$d"
@@ -118,6 +162,11 @@ boot() { # name plan-file params-file silence [extra kernel arguments]
 	cp "$3" "$d/params"
 	bash "$MMRACE_TOP/scripts/mkinitramfs.sh" "$d/initrd.gz" "$ko" "$d/plan" "$d/params" \
 		"$(ls "$src/mmrace_kunit.ko" 2>/dev/null)" "$fuzz"
+	if [ -n "$record" ] && [[ $1 == bug-* ]] && record_boot "$1" "$4" "${5:-}"; then
+		log "boot $1: recorded, $(cut -d' ' -f1,2 "$d/console.log.status"), $(du -h "$d/replay.bin.zst" | cut -f1)"
+		return
+	fi
+	[ ! -f "$d/not-replayable" ] || log "boot $1: $(cat "$d/not-replayable"); booting it as without --record"
 	local try
 	for try in 1 2; do
 		"${booter[@]}" --kernel "$img" --initrd "$d/initrd.gz" \
