@@ -370,18 +370,20 @@ static bool pcp_move(struct pcp *p, struct page *page, enum pcp_state from,
 
 	/*
 	 * v2_nodebug: the state is the model's bookkeeping, which the
-	 * kernel does not have.  A page that is not where it should be
-	 * (or a list head handed out as a page) is left where the lists
-	 * took it, silently, and nothing stops: the damage goes on to
-	 * whoever meets it next.
+	 * kernel does not have.  A page that is not where it should be is
+	 * moved all the same, as __free_one_page(), rmqueue_bulk() and
+	 * rmqueue_pcplist() would move it (onto a second list, or out to
+	 * a second owner), silently, and nothing stops: the damage goes on
+	 * to whoever meets it next.  Only a list head handed out as a page
+	 * is left where the lists took it: it has no state to keep.
 	 */
 	if (p->pol->nodebug) {
 		if (page->index >= p->nr || p->pages[page->index] != page)
 			return false;
-		was = atomic_cmpxchg(&p->state[page->index], from, to);
+		was = atomic_xchg(&p->state[page->index], to);
 		if (was != from)
 			mmrace_stat_inc(p->r, PST_TWO_PLACES);
-		return was == from;
+		return true;
 	}
 	was = atomic_cmpxchg(&p->state[page->index], from, to);
 	if (was == from)
@@ -1005,6 +1007,20 @@ static bool pcp_free_page_ok(struct pcp *p, struct pcp_zone *z,
 	return false;
 }
 
+/*
+ * isolate_freepages_block() takes a page only if PageBuddy(): in
+ * v2_nodebug too, a page met through a cross-linked list that is not
+ * free in the zone is passed over, not taken.
+ */
+static bool pcp_take_free(struct pcp *p, struct page *page)
+{
+	if (!p->pol->nodebug)
+		return pcp_move(p, page, PS_ZONE, PS_ISOLATED);
+	return page->index < p->nr && p->pages[page->index] == page &&
+	       atomic_cmpxchg(&p->state[page->index], PS_ZONE,
+			      PS_ISOLATED) == PS_ZONE;
+}
+
 /* Pages a pass takes off the free lists, at most. */
 #define PCP_ISOLATE_MAX	16
 
@@ -1057,7 +1073,7 @@ static void pcp_isolate(struct pcp *p, struct pcp_zone *z)
 				taken[n++] = page;
 		}
 		for (i = 0; i < n; i++) {
-			if (!pcp_move(p, taken[i], PS_ZONE, PS_ISOLATED))
+			if (!pcp_take_free(p, taken[i]))
 				break;
 			pcp_list_move(p, &taken[i]->lru, &isolated);
 			z->nr_free--;
@@ -1127,6 +1143,28 @@ static bool pcp_own_cpu_holds(struct pcp *p)
 	return false;
 }
 
+/*
+ * v2_nodebug's task context: Hugh's load, shmem faults with huge=always
+ * and compaction forced (GFP_TRANSHUGE_LIGHT | __GFP_RECLAIM |
+ * __GFP_NORETRY in his shmem_getpage_gfp()).  Each fault tries a huge
+ * page and compacts first (the isolation pass: the model has no order-9
+ * page, so it always fails), then falls back to one small page; a few
+ * faults, or reclaim freeing a batch (release_pages()).
+ */
+static void pcp_shmem_faults(struct pcp *p)
+{
+	unsigned int n = 1 + mmrace_rand_below(4);
+
+	if (!mmrace_rand_below(4)) {
+		pcp_release_pages(p);
+		return;
+	}
+	while (n--) {
+		pcp_isolate(p, &p->zone[0]);
+		pcp_alloc_hold(p, 1);
+	}
+}
+
 static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 {
 	struct pcp *p = r->priv;
@@ -1142,6 +1180,10 @@ static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 	}
 	switch (ctx) {
 	case MMRACE_CTX_TASK:
+		if (p->pol->nodebug) {
+			pcp_shmem_faults(p);
+			break;
+		}
 		roll = mmrace_rand_below(16);
 		if (roll < 6)
 			pcp_pair(p);
@@ -1151,7 +1193,7 @@ static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 			pcp_free_held(p);
 		else
 			pcp_release_pages(p);
-		if (!mmrace_rand_below(p->pol->nodebug ? 2 : 64))
+		if (!mmrace_rand_below(64))
 			pcp_isolate(p, &p->zone[mmrace_rand_below(p->nr_zones)]);
 		break;
 	case MMRACE_CTX_SOFTIRQ:
