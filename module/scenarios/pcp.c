@@ -1591,10 +1591,12 @@ static const struct mmrace_variant pcp_variants[] = {
 	 * Hugh's crash on mm-unstable: "GPF probably for non-canonical
 	 * address 0xdead0000000000f8 in compact_zone".  Over 20 boots
 	 * (debug kernel) the first report was that GPF in
-	 * pcp_isolate_walk() in 18, median 2.7 s; one GPF at
-	 * 0xdead000000000100 in an allocation's list_del() of a poisoned
-	 * pcp list head, and one boot hung in a cross-linked putback
-	 * (no report before the host's timeout; now bounded).
+	 * pcp_isolate_walk() in 18, median 0.21 s; in 2 a GPF at
+	 * 0xdead000000000108 under the zone lock (queued_spin_lock_slowpath()
+	 * from zone_lock(), _raw_spin_unlock_irqrestore() at the end of a
+	 * walk), its chain not pinned down.  Before the putback was bounded,
+	 * 18 of 20 too (one at 0xdead000000000100 in an allocation's
+	 * list_del(), one hung in a cross-linked putback).
 	 */
 	{ "v2_nodebug", "oops:0xdead0000000000f8",
 	  "v2 on a kernel without DEBUG_LIST: the cross-linked lists reach compaction's walk",
