@@ -24,10 +24,12 @@
  *               a list free's trylock fails only under another CPU's
  *               drain_all_pages() of an isolation pass
  *   v2_nodebug  v2_drain on a kernel without DEBUG_LIST (every list op
- *               unchecked, nothing halts), one zone: the cross-linked
- *               lists reach compaction's free list walk, which reads
+ *               unchecked, nothing halts), one zone, Hugh's shmem load
+ *               (a compaction pass per fault): the cross-linked lists
+ *               reach compaction's free list walk, which reads
  *               container_of(LIST_POISON1) = 0xdead0000000000f8 (Hugh's
- *               GPF); see pcp_tmp_head() for where the model deviates
+ *               GPF); see pcp_tmp_head(), pcp_isolate() and
+ *               pcp_shmem_faults() for where the model deviates
  *   v2_zone     v2 with c3e58a70425a alone: the stale locked_zone sends
  *               the next page to free_unref_page_commit() with pcp NULL
  *   final       what landed in 6.2
@@ -85,9 +87,9 @@ struct pcp_policy {
 	bool unlink_first;
 	/*
 	 * A kernel without CONFIG_DEBUG_LIST, as Hugh's: every list op of
-	 * the model unchecked, nothing halts at the first corruption, one
-	 * zone (see pcp_v2_nodebug), and compaction's free list walk on
-	 * every isolation pass.
+	 * the model unchecked, nothing halts at the first corruption, a
+	 * page moved whatever its state (pcp_move()), one zone, and the
+	 * task context is Hugh's shmem load (pcp_shmem_faults()).
 	 */
 	bool nodebug;
 	/*
@@ -370,18 +372,23 @@ static bool pcp_move(struct pcp *p, struct page *page, enum pcp_state from,
 
 	/*
 	 * v2_nodebug: the state is the model's bookkeeping, which the
-	 * kernel does not have.  A page that is not where it should be
-	 * (or a list head handed out as a page) is left where the lists
-	 * took it, silently, and nothing stops: the damage goes on to
-	 * whoever meets it next.
+	 * kernel does not have.  A page that is not where it should be is
+	 * moved all the same, as __free_one_page(), rmqueue_bulk() and
+	 * rmqueue_pcplist() would move it (onto a second list, or out to
+	 * a second owner), silently, and nothing stops: the damage goes on
+	 * to whoever meets it next.  Only a list head handed out as a page
+	 * is left where the lists took it: it has no state to keep.  Pages
+	 * left so too (as this did before) stayed poisoned off every list,
+	 * a harness artefact: in 3 of 10 boots a pop or the list free's own
+	 * walk met one of them first (0xdead000000000100 or ...108).
 	 */
 	if (p->pol->nodebug) {
 		if (page->index >= p->nr || p->pages[page->index] != page)
 			return false;
-		was = atomic_cmpxchg(&p->state[page->index], from, to);
+		was = atomic_xchg(&p->state[page->index], to);
 		if (was != from)
 			mmrace_stat_inc(p->r, PST_TWO_PLACES);
-		return was == from;
+		return true;
 	}
 	was = atomic_cmpxchg(&p->state[page->index], from, to);
 	if (was == from)
@@ -1005,23 +1012,44 @@ static bool pcp_free_page_ok(struct pcp *p, struct pcp_zone *z,
 	return false;
 }
 
+/*
+ * isolate_freepages_block() takes a page only if PageBuddy(): in
+ * v2_nodebug too, a page met through a cross-linked list that is not
+ * free in the zone is passed over, not taken.
+ */
+static bool pcp_take_free(struct pcp *p, struct page *page)
+{
+	if (!p->pol->nodebug)
+		return pcp_move(p, page, PS_ZONE, PS_ISOLATED);
+	return page->index < p->nr && p->pages[page->index] == page &&
+	       atomic_cmpxchg(&p->state[page->index], PS_ZONE,
+			      PS_ISOLATED) == PS_ZONE;
+}
+
 /* Pages a pass takes off the free lists, at most. */
 #define PCP_ISOLATE_MAX	16
 
 /*
  * An isolation pass, as compaction's (fast_find_migrateblock() walks a
  * free list forward reading each page's flags for page_zone() and its
- * pageblock bits; isolate_freepages_block() takes free pages off):
- * drain every CPU's lists of the zone first, then walk each free list
- * under zone->lock with list_for_each_entry() (not _safe: the flags,
- * at offset 0, are read before ->lru.next), check each page's state
- * (every page: 6+6 boots showed no cost above the noise of a loaded TCG
- * host; not in v2_nodebug), then take every 4th page off and give them
- * back.  A pcp list cross-linked into a free list sends this walk
+ * pageblock bits; isolate_freepages_block() takes free pages off): walk
+ * each free list under zone->lock with list_for_each_entry() (not
+ * _safe: the flags, at offset 0, are read before ->lru.next), check
+ * each page's state (every page: 6+6 boots showed no cost above the
+ * noise of a loaded TCG host; not in v2_nodebug), then take every 4th
+ * page off and give them back.  A pcp list cross-linked into a free list sends this walk
  * through pages that are elsewhere, and a poisoned next to
  * container_of(LIST_POISON1) = 0xdead0000000000f8, where Hugh's GPF was.
+ *
+ * Where it deviates: fast_find_migrateblock() walks only the MOVABLE
+ * lists of orders PAGE_ALLOC_COSTLY_ORDER and up, at most a limit of
+ * pages; the model has order-0 pages only, so this walk goes over the
+ * order-0 lists themselves, where a page freed off a cross-linked pcp
+ * list lands, both migratetypes and to the end.  The real walk meets
+ * such a page only once buddies merge it into a higher order: this one
+ * meets it sooner.
  */
-static void pcp_isolate(struct pcp *p, struct pcp_zone *z)
+static void pcp_isolate_walk(struct pcp *p, struct pcp_zone *z)
 {
 	struct page *taken[PCP_ISOLATE_MAX], *page, *next;
 	bool nodebug = p->pol->nodebug;
@@ -1057,20 +1085,35 @@ static void pcp_isolate(struct pcp *p, struct pcp_zone *z)
 				taken[n++] = page;
 		}
 		for (i = 0; i < n; i++) {
-			if (!pcp_move(p, taken[i], PS_ZONE, PS_ISOLATED))
+			if (!pcp_take_free(p, taken[i]))
 				break;
 			pcp_list_move(p, &taken[i]->lru, &isolated);
 			z->nr_free--;
 		}
 	}
-	/* release_freepages(): back to the list their migratetype says. */
+	/*
+	 * release_freepages(): back to the list their migratetype says.
+	 * Bounded, as the walk above: in v2_nodebug a page taken may have
+	 * brought a cross-link into this list, and the unbounded loop of
+	 * the kernel would spin here with IRQs off, a hard lockup that
+	 * nothing in a TCG guest reports (1 boot in 20 hung so).
+	 */
+	steps = 0;
 	list_for_each_entry_safe(page, next, &isolated, lru) {
+		if (++steps > PCP_ISOLATE_MAX * PCP_NR_MT)
+			break;
 		if (!pcp_move(p, page, PS_ISOLATED, PS_ZONE))
 			continue;
 		pcp_list_move(p, &page->lru, &z->free[page_mt(page)]);
 		z->nr_free++;
 	}
 	spin_unlock_irqrestore(&z->lock, flags);
+}
+
+/* The pass, then drain_all_pages() of its zone, as isolation does it. */
+static void pcp_isolate(struct pcp *p, struct pcp_zone *z)
+{
+	pcp_isolate_walk(p, z);
 	pcp_drain_all(p, z);
 }
 
@@ -1127,6 +1170,47 @@ static bool pcp_own_cpu_holds(struct pcp *p)
 	return false;
 }
 
+/*
+ * v2_nodebug's task context: Hugh's load, shmem faults with huge=always
+ * and compaction forced (GFP_TRANSHUGE_LIGHT | __GFP_RECLAIM |
+ * __GFP_NORETRY in his shmem_getpage_gfp()).  Each fault tries a huge
+ * page and compacts first (the isolation pass: the model has no order-9
+ * page, so it always fails), then falls back to one small page; a few
+ * faults, or reclaim freeing a batch (release_pages()).
+ *
+ * The compaction passes before each small page are what make
+ * compaction's walk, and not a pcp pop, the first to meet a poisoned
+ * page: the drain between them empties every pcp list (healing a
+ * cross-link that a backward drain walks over), so an allocation is
+ * one pop after a drain, and the pages those pops poison are met next
+ * by a walk.  With up to four pops between passes (one pass per op),
+ * 3 of 10 first reports were a pop's list_del() of a poisoned page,
+ * GPF at 0xdead000000000108 (in rmqueue_pcplist()'s or
+ * free_pcppages_bulk()'s unlink); with one pass per fault and no
+ * second one, 12 of 20 were the 0xdead0000000000f8 of the walk.  Hugh
+ * compacted as hard as he could make it; two passes per fault is the
+ * model's choice of how hard that is, the rest of his slowpath.
+ */
+static void pcp_shmem_faults(struct pcp *p)
+{
+	unsigned int n = 1 + mmrace_rand_below(4);
+
+	if (!mmrace_rand_below(4)) {
+		pcp_release_pages(p);
+		return;
+	}
+	while (n--) {
+		/*
+		 * __alloc_pages_slowpath() with __GFP_NORETRY: compaction,
+		 * direct reclaim (drain_all_pages() when it got nothing),
+		 * compaction again, then give up on the huge page.
+		 */
+		pcp_isolate(p, &p->zone[0]);
+		pcp_isolate_walk(p, &p->zone[0]);
+		pcp_alloc_hold(p, 1);
+	}
+}
+
 static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 {
 	struct pcp *p = r->priv;
@@ -1142,6 +1226,10 @@ static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 	}
 	switch (ctx) {
 	case MMRACE_CTX_TASK:
+		if (p->pol->nodebug) {
+			pcp_shmem_faults(p);
+			break;
+		}
 		roll = mmrace_rand_below(16);
 		if (roll < 6)
 			pcp_pair(p);
@@ -1151,7 +1239,7 @@ static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 			pcp_free_held(p);
 		else
 			pcp_release_pages(p);
-		if (!mmrace_rand_below(p->pol->nodebug ? 2 : 64))
+		if (!mmrace_rand_below(64))
 			pcp_isolate(p, &p->zone[mmrace_rand_below(p->nr_zones)]);
 		break;
 	case MMRACE_CTX_SOFTIRQ:
@@ -1501,12 +1589,14 @@ static const struct mmrace_variant pcp_variants[] = {
 	  .duration_ms = 10000, .contexts = PCP_DRAIN_CTX, .data = &pcp_v2_drain },
 	/*
 	 * Hugh's crash on mm-unstable: "GPF probably for non-canonical
-	 * address 0xdead0000000000f8 in compact_zone".  Not yet the 9 in
-	 * 10 asked: over 10 boots (debug kernel) the first report was that
-	 * GPF in pcp_isolate() in 3, one at 0xdead000000000100 in 3 (a
-	 * _safe walk, the list free's own or an allocation's list_del(),
-	 * following the poison first), 0xdead000000000108 in __zone_free()
-	 * in 1, and in 3 nothing within 20 s (then the check's invariant).
+	 * address 0xdead0000000000f8 in compact_zone".  Over 20 boots
+	 * (debug kernel) the first report was that GPF in
+	 * pcp_isolate_walk() in 18, median 0.21 s; in 2 a GPF at
+	 * 0xdead000000000108 under the zone lock (queued_spin_lock_slowpath()
+	 * from zone_lock(), _raw_spin_unlock_irqrestore() at the end of a
+	 * walk), its chain not pinned down.  Before the putback was bounded,
+	 * 18 of 20 too (one at 0xdead000000000100 in an allocation's
+	 * list_del(), one hung in a cross-linked putback).
 	 */
 	{ "v2_nodebug", "oops:0xdead0000000000f8",
 	  "v2 on a kernel without DEBUG_LIST: the cross-linked lists reach compaction's walk",
