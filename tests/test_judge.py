@@ -536,7 +536,7 @@ SCENARIO_TITLES = {
     "hvo_retry_forever": "INFO: task hung in hvo_free_huge",
     "hvo_skip_only": "BUG: unable to handle kernel paging request in hvo_ref_add_unless",
     "pcp_v2_drain": "list_del corruption in pcp_release_pages",
-    "pcp_v2_nodebug": "general protection fault in pcp_isolate",
+    "pcp_v2_nodebug": "general protection fault in pcp_isolate_walk",
     "pcp_v2_zone": "BUG: kernel NULL pointer dereference in pcp_commit",
 }
 
