@@ -31,8 +31,12 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEVICE = os.path.join(HERE, "lava", "qemu-mmrace.yaml")
 # The last line of each way an mmrace guest ends: init's "reboot -f"
-# (-no-reboot makes it QEMU's exit), a poweroff, the end of a panic.
-END = r"reboot: (?:Restarting system|Power down)|---\[ end Kernel panic"
+# (-no-reboot makes it QEMU's exit), a poweroff, a panic.  With panic=-1
+# the kernel restarts at once, without its "---[ end Kernel panic" line:
+# the panic notifiers' "Kernel Offset:" (x86, arm64) is then the last
+# line, after the ftrace dump (measured: every oopsing bug boot ended
+# there as "Connection closed" before this alternative).
+END = r"reboot: (?:Restarting system|Power down)|---\[ end Kernel panic|Kernel Offset: "
 
 JOB = """\
 # mmrace boot {name}: written by scripts/lava.py from run.sh's plan.
