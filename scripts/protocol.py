@@ -101,41 +101,49 @@ def _texts(path):
             yield n, judge.split_line(raw)[1]
 
 
+#: The command line's queries: (pattern, group printed, which matches).
+#: "all" prints every match (begins: with its line number), "first" the
+#: first and exits 1 without one, "last" the last, "any" only says by its
+#: exit status whether one exists.
+QUERIES = {
+    "begins": (BEGIN, "id", "all"),
+    "scenarios": (GUEST_SCENARIO, "line", "all"),
+    "module-text": (MODULE_TEXT, "addr", "first"),
+    "current": (BEGIN, "id", "last"),
+    "reached": (GUEST_START, None, "any"),
+}
+
+
+def query(what, console):
+    """Run one query over a console; return its exit status."""
+    rx, group, which = QUERIES[what]
+    last = None
+    for n, text in _texts(console):
+        m = rx.search(text)
+        if not m:
+            continue
+        if which == "any":
+            return 0
+        if which == "first":
+            print(m.group(group))
+            return 0
+        if which == "all":
+            print("%d\t%s" % (n, m.group(group)) if what == "begins" else m.group(group))
+        last = m.group(group) if group else True
+    if which == "last" and last:
+        print(last)
+    return 1 if which in ("first", "any") else 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=("begins", "current", "reached", "scenarios", "module-text"))
+    ap.add_argument("what", choices=sorted(QUERIES))
     ap.add_argument("console")
     a = ap.parse_args(argv)
     try:
-        if a.what == "begins":
-            for n, text in _texts(a.console):
-                m = BEGIN.search(text)
-                if m:
-                    print("%d\t%s" % (n, m.group("id")))
-            return 0
-        if a.what == "scenarios":
-            for _, text in _texts(a.console):
-                m = GUEST_SCENARIO.match(text)
-                if m:
-                    print(m.group("line"))
-            return 0
-        if a.what == "module-text":
-            for _, text in _texts(a.console):
-                m = MODULE_TEXT.match(text)
-                if m:
-                    print(m.group("addr"))
-                    return 0
-            return 1
-        if a.what == "current":
-            cur = None
-            for _, text in _texts(a.console):
-                m = BEGIN.search(text)
-                if m:
-                    cur = m.group("id")
-            if cur:
-                print(cur)
-            return 0
-        return 0 if any(GUEST_START.search(t) for _, t in _texts(a.console)) else 1
+        return query(a.what, a.console)
+    except BrokenPipeError:
+        return 0          # the reader (head, grep -q) has what it wanted
     except OSError as e:
         print("protocol.py: cannot read %s: %s" % (a.console, e.strerror or e), file=sys.stderr)
         return 2
