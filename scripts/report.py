@@ -25,7 +25,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pages  # noqa: E402  (the results pages)
-import judge  # noqa: E402
+import judge  # noqa: E402,F401  (bench.py reads report.judge)
 # The verdicts are the judge's (judge.collect); this file only formats them.
 from judge import (EXCERPT_MAX, cap, collect, read_config, read_kv,  # noqa: E402,F401
                    read_lines, judge_boot, table)
