@@ -5,11 +5,18 @@
 # usage: boot.sh --kernel IMG --initrd CPIO --log FILE [--accel tcg|kvm]
 #        [--smp N] [--mem MB] [--append "..."] [--silence S] [--max S]
 #        [--record RR | --replay RR] [--icount SHIFT] [--gdb PORT]
+#        [--grace S --splat RE]
 # Writes FILE (console), FILE.cmd (the exact command), FILE.status.
 # --record/--replay: QEMU's record/replay into/from the file RR (one CPU
 # only: QEMU 7.2 refuses it with smp; TCG without MTTCG), at a fixed
 # -icount shift (7 unless --icount: gdb needs a fixed one, shift=auto
 # stalls under gdb).  --gdb PORT: the gdb stub, the guest paused at reset.
+# --grace S --splat RE: a bug boot's verdict is its first report, so a
+# guest still running S seconds after its console first matched RE after
+# BEGIN (the detectors' own strings, knob lines aside, as the guest's
+# init reads them) is stopped.  A wrecked guest whose detector keeps
+# printing (a lockup every 20 s) never goes silent: without this it ran
+# to --max, an hour of a CI run for one PASS.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -67,7 +74,7 @@ pid=$!
 # Killed or interrupted, take the guest and its monitor socket along.
 trap 'kill "$pid" 2>/dev/null || true; rm -f "$mon"' EXIT
 trap 'exit 143' TERM INT
-last_size=-1 last_change=$t0 status=poweroff
+last_size=-1 last_change=$t0 status=poweroff reported=""
 while kill -0 "$pid" 2>/dev/null; do
 	sleep 1
 	now=$(date +%s)
@@ -75,10 +82,20 @@ while kill -0 "$pid" 2>/dev/null; do
 	if [ "$size" != "$last_size" ]; then
 		last_size=$size
 		last_change=$now
+		if [ -n "$grace" ] && [ -z "$reported" ] &&
+			awk 'f && !/mmrace: # /; /mmrace: BEGIN /{ f = 1 }' "$logf" | grep -qaE "$splat"; then
+			reported=$now
+		fi
 	elif [ $((now - last_change)) -ge "$silence" ]; then
 		status=hung
 	fi
 	[ $((now - t0)) -ge "$max" ] && status=timeout
+	if [ -n "$reported" ] && [ $((now - reported)) -ge "$grace" ]; then
+		echo "mmrace-host: guest still running ${grace}s after its first report: stopped" >>"$logf"
+		kill "$pid" 2>/dev/null || true
+		status=stopped
+		break
+	fi
 	if [ "$status" != poweroff ]; then
 		echo "mmrace-host: guest $status: NMI to every CPU for backtraces" >>"$logf"
 		nmi "$mon"
@@ -94,4 +111,7 @@ done
 wait "$pid" 2>/dev/null || true
 rm -f "$mon"
 echo "status=$status wall_s=$(($(date +%s) - t0)) accel=$accel smp=$smp mem=$mem" >"$logf.status"
-[ "$status" = poweroff ] || echo "mmrace-host: guest $status (no console output for ${silence}s)" >>"$logf"
+case $status in
+hung) echo "mmrace-host: guest hung (no console output for ${silence}s)" >>"$logf" ;;
+timeout) echo "mmrace-host: guest timeout (still running after ${max}s)" >>"$logf" ;;
+esac

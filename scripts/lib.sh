@@ -71,11 +71,11 @@ debug_kdir() {
 
 # One boot's options, shared by scripts/boot.sh and scripts/lava-boot.sh
 # (run.sh calls either the same way).  Sets img initrd logf accel smp mem
-# append silence max submit rr rrmode icount gdb.
+# append silence max submit rr rrmode icount gdb grace splat.
 # shellcheck disable=SC2034 # used by the scripts that call it
 boot_opts() {
 	accel=tcg smp=2 mem=1024 append="" silence=60 max=3600 submit=""
-	img="" initrd="" logf="" rr="" rrmode="" icount=7 gdb=""
+	img="" initrd="" logf="" rr="" rrmode="" icount=7 gdb="" grace="" splat=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--kernel) img=$2 ;;
@@ -92,6 +92,8 @@ boot_opts() {
 		--replay) rr=$2 rrmode=replay ;;
 		--icount) icount=$2 ;;
 		--gdb) gdb=$2 ;;
+		--grace) grace=$2 ;;
+		--splat) splat=$2 ;;
 		*) die "$(basename "$0"): unknown argument $1" ;;
 		esac
 		shift 2

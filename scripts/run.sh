@@ -167,10 +167,13 @@ boot() { # name plan-file params-file silence [extra kernel arguments]
 		return
 	fi
 	[ ! -f "$d/not-replayable" ] || log "boot $1: $(cat "$d/not-replayable"); booting it as without --record"
-	local try
+	# A bug boot is judged by its first report: a minute after it the
+	# guest has printed what follows from it (boot.sh --grace).
+	local try stop=()
+	[[ $1 == bug-* ]] && stop=(--grace 60 --splat "$splat" --max 1200)
 	for try in 1 2; do
 		"${booter[@]}" --kernel "$img" --initrd "$d/initrd.gz" \
-			--log "$d/console.log" --accel "$accel" --silence "$4" --append "${5:-}"
+			--log "$d/console.log" --accel "$accel" --silence "$4" --append "${5:-}" "${stop[@]}"
 		# A kernel that hung before /init ran (seen once in ~40 boots of
 		# Debian's 6.1 under TCG, both CPUs idle at the X.509 certificate
 		# load) says nothing about mmrace: boot it once more, and keep
@@ -207,7 +210,8 @@ log "plan: $(wc -l <"$res/plan.txt") runs in $nboots boots, $jobs at a time"
 
 printf '%s\n' "${params[@]}" >"$res/params"
 # The guest notices that a detector spoke by the kinds' own strings.
-printf "SPLAT='%s'\n" "$(python3 "$MMRACE_TOP/scripts/detectors.py" --guest-splat)" >>"$res/params"
+splat=$(python3 "$MMRACE_TOP/scripts/detectors.py" --guest-splat)
+printf "SPLAT='%s'\n" "$splat" >>"$res/params"
 running=0
 # Interrupted, stop the boots in flight (boot.sh then kills its guest).
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
