@@ -20,15 +20,17 @@ clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf tests/__pycache__ scripts/__pycache__
 
+# KERNEL=NAME: scripts/kernels/NAME.kernel (debug, stock, kcsan);
+# ARCH=arm64: that kernel for arm64 (NAME-arm64.kernel), cross-built.
 kernel:
-	bash scripts/build-kernel.sh
+	bash scripts/build-kernel.sh --kernel $(KERNEL)$(if $(ARCH), --arch $(ARCH))
 
 # RECORD=1: every bug boot recorded on one CPU (docs/replay.md);
 # RUN_KDIR=DIR: a debug kernel build tree used as it is, never built.
 # BACKEND=lava: each boot a LAVA job (lava-run here; LAVA_URL= a real lab).
 BACKEND ?= qemu
 run:
-	bash scripts/run.sh -j $(JOBS) --kernel $(KERNEL) --backend $(BACKEND)$(if $(RECORD), --record)$(if $(RUN_KDIR), --kdir $(RUN_KDIR))
+	bash scripts/run.sh -j $(JOBS) --kernel $(KERNEL)$(if $(ARCH), --arch $(ARCH)) --backend $(BACKEND)$(if $(RECORD), --record)$(if $(RUN_KDIR), --kdir $(RUN_KDIR))
 
 # BOOT=results/<run>/boots/<boot>: replay a recorded boot and require the
 # same console, verdict and first report; GDB=1 (GDB_PORT=1234): paused

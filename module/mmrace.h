@@ -47,6 +47,26 @@ enum mmrace_ctx {
 
 extern const char *const mmrace_ctx_names[MMRACE_NR_CTX];
 
+/*
+ * A kernel fault as each arch words it, for a variant's expectation:
+ * arch/x86/mm/fault.c names the page-fault error code ("#PF:
+ * error_code(0x0003) - permissions violation") and the GPF its
+ * non-canonical address ("0xdead0000000000f8", thread 001's words);
+ * arch/arm64/mm/fault.c names the access ("Unable to handle kernel write
+ * to read-only memory at virtual address ...") and prints addresses
+ * without "0x", and its abort info names a missing PTE "level 3
+ * translation fault".
+ */
+#ifdef CONFIG_X86
+#define MMRACE_OOPS_RO_WRITE	"oops:permissions violation"
+#define MMRACE_OOPS_NOT_PRESENT	"oops:not-present page"
+#define MMRACE_OOPS_ADDR(a)	"oops:0x" a
+#else
+#define MMRACE_OOPS_RO_WRITE	"oops:write to read-only memory"
+#define MMRACE_OOPS_NOT_PRESENT	"oops:level 3 translation fault"
+#define MMRACE_OOPS_ADDR(a)	"oops:virtual address " a
+#endif
+
 struct mmrace_variant {
 	const char *name;
 	/*

@@ -24,24 +24,28 @@ set -euo pipefail
 boot_opts "$@"
 [ -z "$submit" ] || die "boot.sh: --submit is lava-boot.sh's"
 
-# On a loaded host a TCG vCPU can be off its host CPU for a while.  The
-# boot's IO-APIC timer check then fails ("IO-APIC + timer doesn't work!",
-# a panic before the console: seen at 13 guests on 2 cores), and the
-# clocksource watchdog can call the TSC unstable and move the kernel to
-# the HPET, an emulated device every clock read must go through.  The
-# TCG TSC derives from the host's clock: trust it, skip the check.
-quiet_host="no_timer_check tsc=reliable"
-# A silent guest gets an NMI through the monitor before it is killed:
-# unknown_nmi_panic turns it into a panic that prints every CPU's
+# The arch's own arguments come with its kernel (scripts/kernels/*.kernel:
+# --karg): on x86_64 "no_timer_check tsc=reliable", because on a loaded
+# host a TCG vCPU can be off its host CPU for a while, the boot's IO-APIC
+# timer check then fails ("IO-APIC + timer doesn't work!", a panic before
+# the console: seen at 13 guests on 2 cores), and the clocksource watchdog
+# can call the TSC unstable and move the kernel to the HPET, an emulated
+# device every clock read must go through.
+# A silent guest gets an NMI through the monitor before it is killed: on
+# x86 unknown_nmi_panic turns it into a panic that prints every CPU's
 # backtrace (panic_print 0x40) and the trace buffer (0x10), so "hung"
 # comes with where it hung.  Not the held locks (0x8): lockdep, walking
-# them from NMI, splats about itself.
+# them from NMI, splats about itself.  (QEMU's virt board takes no NMI
+# from the monitor: an arm64 guest is killed without the backtraces.)
 mon=$(mktemp -u /tmp/mmrace-mon.XXXXXX)
-on_hang="unknown_nmi_panic panic_print=0x50"
-cmd=(qemu-system-x86_64 -accel "$accel" -smp "$smp" -m "$mem"
+on_hang="panic_print=0x50"
+[ "$qemu" != qemu-system-x86_64 ] || on_hang="unknown_nmi_panic $on_hang"
+# shellcheck disable=SC2206 # "-M virt -cpu max": words
+machine_args=($machine)
+cmd=("$qemu" -accel "$accel" "${machine_args[@]}" -smp "$smp" -m "$mem"
 	-display none -monitor "unix:$mon,server=on,wait=off" -no-reboot
 	-serial "file:$logf" -kernel "$img" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 oops=panic ftrace_dump_on_oops=orig_cpu trace_buf_size=256K kunit.enable=1 $quiet_host $on_hang $append")
+	-append "console=$console panic=-1 oops=panic ftrace_dump_on_oops=orig_cpu trace_buf_size=256K kunit.enable=1 $karg $on_hang $append")
 [ "$accel" = tcg ] && cmd[2]=tcg,thread=multi
 if [ -n "$rrmode" ]; then
 	# icount is single-threaded TCG: MTTCG and KVM cannot record.

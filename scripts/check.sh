@@ -44,6 +44,9 @@ PY=/usr/bin/python3
 
 stage "debug kernel"
 kdir=$(bash scripts/build-kernel.sh) || { ko "debug kernel build"; kdir=""; }
+# The arm64 one too (a cross build): the module's W=1 and sparse below.
+akdir=$(bash scripts/build-kernel.sh --kernel debug --arch arm64) || { ko "arm64 debug kernel build"; akdir=""; }
+arm64=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 src=$(find "$MMRACE_CACHE/src" -maxdepth 3 -path "*/scripts/checkpatch.pl" | head -n 1)
 src=${src%/scripts/checkpatch.pl}
 
@@ -75,16 +78,22 @@ for k in "$kdir" "$stock"; do
 	check "build W=1 against $(basename "$k")" \
 		env MMRACE_OBJ="$work/obj-$(basename "$k")" bash scripts/build-module.sh "$k"
 done
-if [ -n "$kdir" ]; then
-	mkdir -p "$work/sparse"
+[ -z "$akdir" ] || check "build W=1 against $(basename "$akdir")" \
+	env MMRACE_OBJ="$work/obj-arm64" bash scripts/build-module.sh "$akdir" "${arm64[@]}"
+sparse() { # label kdir [make arguments]
+	local label=$1 k=$2
+	shift 2
+	rm -rf "$work/sparse" && mkdir -p "$work/sparse"
 	cp -r Kbuild VERSION module "$work/sparse/"
-	make -s -C "$kdir" M="$work/sparse" C=2 CHECK=sparse modules >"$work/sparse.log" 2>&1
+	make -s -C "$k" M="$work/sparse" "$@" C=2 CHECK=sparse modules >"$work/sparse.log" 2>&1
 	if grep -E 'warning|error' "$work/sparse.log" >"$work/out"; then
-		ko "sparse" "$work/out"
+		ko "$label" "$work/out"
 	else
-		ok "sparse"
+		ok "$label"
 	fi
-fi
+}
+[ -z "$kdir" ] || sparse "sparse" "$kdir"
+[ -z "$akdir" ] || sparse "sparse (arm64)" "$akdir" "${arm64[@]}"
 
 stage "host tests (pytest)"
 $PY -m pytest -q tests/ >"$work/pytest.log" 2>&1
@@ -117,9 +126,10 @@ fi
 # others 0xdead...122 in the drain).
 declare -A rated=([mmrace.pcp.v2_nodebug]="pcp/v2_nodebug")
 
-rated_row() { # prefix id kernel
-	local v=${rated[$2]} res=$work/rated-$3-${rated[$2]//\//-} k
-	bash scripts/run.sh -j "${JOBS:-2}" --kernel "$3" --only "^$v\$" --repeat 2 \
+rated_row() { # prefix id kernel[-arch]
+	local v=${rated[$2]} res=$work/rated-$3-${rated[$2]//\//-} k arch=""
+	[[ $3 != *-arm64 ]] || arch=arm64
+	bash scripts/run.sh -j "${JOBS:-2}" --kernel "${3%-arm64}" ${arch:+--arch $arch} --only "^$v\$" --repeat 2 \
 		--results "$res" >"$res.log" 2>&1
 	k=$($PY -c '
 import json, sys
@@ -157,17 +167,20 @@ for t in json.load(open(sys.argv[1]))["tests"]:
 }
 
 # One row per scenario/variant, guest test and KUnit case of a run.
-suite() { # kernel
-	local kernel=$1 res=$work/results-$1
-	stage "the suite on the $kernel kernel under QEMU (every verdict asserted)"
-	bash scripts/run.sh -j "${JOBS:-2}" --kernel "$kernel" --guest-tests \
+suite() { # kernel [arch] [run.sh arguments]: one suite, named KERNEL or KERNEL-ARCH
+	local kernel=$1 arch=${2:-} label=$1${2:+-$2} res
+	shift $(($# < 2 ? $# : 2))
+	res=$work/results-$label
+	stage "the suite on the $label kernel under QEMU (every verdict asserted)"
+	bash scripts/run.sh -j "${JOBS:-2}" --kernel "$kernel" ${arch:+--arch "$arch"} "${@:---guest-tests}" \
 		--results "$res" >"$work/run.log" 2>&1
 	cat "$work/run.log"
 	if [ ! -f "$res/results.json" ]; then
-		ko "$kernel: run.sh produced no results" "$work/run.log"
+		ko "$label: run.sh produced no results" "$work/run.log"
 		return
 	fi
-	rows "$kernel: " "$res/results.json" "$kernel"
+	kernel=$label
+	rows "$kernel: " "$res/results.json" "$label"
 	check "$kernel: results.json is valid KCIDB v5.3" $PY scripts/kcidb_validate.py "$res/results.json"
 	check "$kernel: judge.py --summary equals summary.txt" \
 		cmp "$res/summary.txt" <($PY scripts/judge.py --summary "$res")
@@ -194,6 +207,10 @@ suite() { # kernel
 
 suite debug
 suite stock
+# Thread 003's arch: the same table, cross-built, under TCG's arm64.
+suite debug arm64
+# Thread 000's review question, asked of KCSAN: the one scenario it is for.
+suite kcsan "" --only '^defer_free/(xchg|xchg_plain)$'
 
 stage "LAVA backend, short form (lava-run offline)"
 # The same plan through LAVA must give the QEMU backend's verdicts: the

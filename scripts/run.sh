@@ -4,7 +4,9 @@
 #   ask the module which scenario/variants it has (a short list boot) ->
 #   one boot per variant that must trip a one-shot detector, clean ones
 #   sharing a boot per scenario -> judge every console -> report.
-# usage: run.sh [-j N] [--kernel debug|stock] [--only REGEX]
+# usage: run.sh [-j N] [--kernel NAME] [--arch ARCH] [--only REGEX]
+#               (NAME: scripts/kernels/NAME.kernel, debug (default), stock,
+#               kcsan; --arch arm64: NAME-arm64.kernel, cross-built)
 #               [--results DIR] [--duration-ms MS] [--repeat N]
 #               [--guest-tests]  (also KUnit, the debugfs and unload tests)
 #               [--ko MMRACE.KO] (a module built elsewhere, e.g. by DKMS)
@@ -20,12 +22,13 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-jobs=1 kernel=debug only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
+jobs=1 kernel=debug arch="" only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
 select=all split="" params=() backend=qemu submit="" kdir_given="" record="" rshift=7,3
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
 	--kernel) kernel=$2; shift ;;
+	--arch) arch=$2; shift ;;
 	--only) only=$2; shift ;;
 	--results) results=$2; shift ;;
 	--duration-ms) duration=$2; shift ;;
@@ -40,7 +43,7 @@ while [ $# -gt 0 ]; do
 	--kdir) kdir_given=$2; shift ;;
 	--record) record=1 ;;
 	--record-shift) rshift=$2; shift ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -61,42 +64,55 @@ esac
 
 ensure_packages "${MMRACE_PACKAGES[@]}"
 
-case $kernel in
-debug)
+# The kernel is data (scripts/kernels/NAME.kernel): what it is built
+# from or where it is installed, its arch, QEMU line and console.
+kernel_load "$kernel" "$arch"
+# shellcheck disable=SC2086 # a list of package names
+ensure_packages $K_PACKAGES
+[ -z "$record" ] || [ "$K_ARCH" = x86_64 ] || die "--record: only x86_64 guests are recorded here"
+[ "$backend" = qemu ] || [ "$K_ARCH" = x86_64 ] || die "--backend $backend: only x86_64 guests (scripts/lava/)"
+case $K_KIND in
+source)
 	if [ -n "$kdir_given" ]; then
 		# A tree built before (e.g. another config's cache entry): never
 		# a build, which takes an hour on a shared host.
-		[ -f "$kdir_given/arch/x86/boot/bzImage" ] || die "--kdir $kdir_given: no arch/x86/boot/bzImage"
+		[ -f "$kdir_given/$K_IMAGE" ] || die "--kdir $kdir_given: no $K_IMAGE"
 		kdir=$(readlink -f "$kdir_given")
 	else
-		kdir=$(bash "$MMRACE_TOP/scripts/build-kernel.sh")
+		kdir=$(bash "$MMRACE_TOP/scripts/build-kernel.sh" --kernel "$K_NAME")
 	fi
-	img=$kdir/arch/x86/boot/bzImage
+	img=$kdir/$K_IMAGE
 	kconfig=$kdir/.config
-	kernel_source=debian:linux-source-6.12=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
+	kernel_source=debian:$K_SOURCE=$(dpkg-query -W -f='${Version}' "$K_SOURCE" 2>/dev/null || echo unknown)
 	;;
-stock)
-	kver=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' -printf '%f\n' |
+installed)
+	kver=$(find /usr/src -maxdepth 1 -name "linux-headers-*-$K_FLAVOUR" -printf '%f\n' |
 		sed 's/^linux-headers-//' | sort -V | tail -n 1)
-	[ -n "$kver" ] || die "no linux-headers-*-amd64 (apt-get install linux-headers-amd64)"
+	[ -n "$kver" ] || die "no linux-headers-*-$K_FLAVOUR (apt-get install linux-headers-$K_FLAVOUR)"
 	kdir=/usr/src/linux-headers-$kver
 	img=/boot/vmlinuz-$kver
 	kconfig=/boot/config-$kver
-	[ -f "$img" ] || die "$img missing (apt-get install linux-image-amd64)"
+	[ -f "$img" ] || die "$img missing (apt-get install linux-image-$K_FLAVOUR)"
 	kernel_source=debian:linux-image-$kver=$(dpkg-query -W -f='${Version}' "linux-image-$kver" 2>/dev/null || echo unknown)
 	;;
-*) die "--kernel wants debug or stock, not '$kernel'" ;;
 esac
+# shellcheck disable=SC2046 # ARCH= CROSS_COMPILE=, two words or none
+set -- $(kernel_make_args)
+kmake=("$@")
+bb=$(kernel_busybox)
+qemu_args=(--qemu "$K_QEMU" --machine "$K_MACHINE" --console "$K_CONSOLE" --karg "$K_APPEND")
 
 if [ -n "$prebuilt" ]; then
 	[ -f "$prebuilt" ] || die "--ko $prebuilt: no such file"
 	src=$(dirname "$(readlink -f "$prebuilt")")
 	ko=$(readlink -f "$prebuilt")
 else
-	src=$(bash "$MMRACE_TOP/scripts/build-module.sh" "$kdir")
+	src=$(bash "$MMRACE_TOP/scripts/build-module.sh" "$kdir" "${kmake[@]}")
 	ko=$src/mmrace.ko
 fi
-accel=$(bash "$MMRACE_TOP/scripts/kvm-probe.sh" "$img")
+# KVM only runs the host's own arch.
+accel=tcg
+[ "$K_ARCH" != "$(uname -m)" ] || accel=$(bash "$MMRACE_TOP/scripts/kvm-probe.sh" "$img")
 log "guest: $accel, kernel $img"
 
 res=${results:-$MMRACE_TOP/results/$(date +%Y%m%d-%H%M%S)-$kernel}
@@ -106,11 +122,11 @@ cp "$kconfig" "$res/kernel.config"
 cat >"$res/meta.env" <<META
 mmrace_version=$(cat "$MMRACE_TOP/VERSION")
 mmrace_git=$(git -C "$MMRACE_TOP" describe --always --dirty 2>/dev/null || echo none)
-kernel=$kernel
+kernel=$K_NAME
 kernel_release=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 kernel_image=$img
 kernel_source=$kernel_source
-arch=x86_64
+arch=$K_ARCH
 accel=$accel
 backend=$backend
 duration_ms=${duration:-default}
@@ -120,8 +136,8 @@ META
 # The guest-side fuzzer: a static binary, rebuilt when its source changes.
 fuzz=""
 if [ -n "$guest_tests" ]; then
-	fuzz=$MMRACE_CACHE/fuzz.$(sha256sum "$MMRACE_TOP/tests/fuzz/debugfs_fuzz.c" | cut -c1-12)
-	[ -x "$fuzz" ] || gcc -static -O2 -Wall -Wno-format-truncation -o "$fuzz" \
+	fuzz=$MMRACE_CACHE/fuzz.$K_ARCH.$(sha256sum "$MMRACE_TOP/tests/fuzz/debugfs_fuzz.c" | cut -c1-12)
+	[ -x "$fuzz" ] || "${K_CROSS}gcc" -static -O2 -Wall -Wno-format-truncation -o "$fuzz" \
 		"$MMRACE_TOP/tests/fuzz/debugfs_fuzz.c" || die "cannot build the fuzzer"
 fi
 
@@ -160,7 +176,7 @@ boot() { # name plan-file params-file silence [extra kernel arguments]
 	mkdir -p "$d"
 	cp "$2" "$d/plan"
 	cp "$3" "$d/params"
-	bash "$MMRACE_TOP/scripts/mkinitramfs.sh" "$d/initrd.gz" "$ko" "$d/plan" "$d/params" \
+	BUSYBOX=$bb bash "$MMRACE_TOP/scripts/mkinitramfs.sh" "$d/initrd.gz" "$ko" "$d/plan" "$d/params" \
 		"$(ls "$src/mmrace_kunit.ko" 2>/dev/null)" "$fuzz"
 	if [ -n "$record" ] && [[ $1 == bug-* ]] && record_boot "$1" "$4" "${5:-}"; then
 		log "boot $1: recorded, $(cut -d' ' -f1,2 "$d/console.log.status"), $(du -h "$d/replay.bin.zst" | cut -f1)"
@@ -173,7 +189,8 @@ boot() { # name plan-file params-file silence [extra kernel arguments]
 	[[ $1 == bug-* ]] && stop=(--grace 60 --splat "$splat" --max 1200)
 	for try in 1 2; do
 		"${booter[@]}" --kernel "$img" --initrd "$d/initrd.gz" \
-			--log "$d/console.log" --accel "$accel" --silence "$4" --append "${5:-}" "${stop[@]}"
+			--log "$d/console.log" --accel "$accel" --silence "$4" --append "${5:-}" "${stop[@]}" \
+			"${qemu_args[@]}"
 		# A kernel that hung before /init ran (seen once in ~40 boots of
 		# Debian's 6.1 under TCG, both CPUs idle at the X.509 certificate
 		# load) says nothing about mmrace: boot it once more, and keep

@@ -1598,7 +1598,7 @@ static const struct mmrace_variant pcp_variants[] = {
 	 * 18 of 20 too (one at 0xdead000000000100 in an allocation's
 	 * list_del(), one hung in a cross-linked putback).
 	 */
-	{ "v2_nodebug", "oops:0xdead0000000000f8",
+	{ "v2_nodebug", MMRACE_OOPS_ADDR("dead0000000000f8"),
 	  "v2 on a kernel without DEBUG_LIST: the cross-linked lists reach compaction's walk",
 	  .duration_ms = 20000, .contexts = PCP_DRAIN_CTX, .data = &pcp_v2_nodebug },
 	/*
