@@ -44,10 +44,15 @@ explain:
 	@test -n "$(BOOT)" || { echo "mmrace: make explain BOOT=results/<run>/boots/<boot>" >&2; exit 1; }
 	python3 scripts/explain.py $(BOOT)
 
-# VARIANT=<scenario>/<variant> K=5: the least recipe that still fires.
+# VARIANT=<scenario>/<variant> K=5: the least recipe that still fires;
+# VARIANT=all: every bug variant, JOBS at a time, and README's table.
 minimize:
-	@test -n "$(VARIANT)" || { echo "mmrace: make minimize VARIANT=<scenario>/<variant>" >&2; exit 1; }
+	@test -n "$(VARIANT)" || { echo "mmrace: make minimize VARIANT=<scenario>/<variant>|all" >&2; exit 1; }
+ifeq ($(VARIANT),all)
+	bash scripts/run.sh --minimize --k $(or $(K),5) -j $(JOBS)$(if $(RUN_KDIR), --kdir $(RUN_KDIR))
+else
 	python3 scripts/minimize.py $(VARIANT) --k $(or $(K),5)$(if $(RUN_KDIR), --kdir $(RUN_KDIR))
+endif
 
 check:
 	bash scripts/check.sh

@@ -4,6 +4,8 @@
     minimize.py <scenario>/<variant> [--k 5] [--kdir DIR] [--out DIR]
     minimize.py <scenario>/<variant> --recipe "knob=value ..." [--cpus 1]
                                       (rerun one recipe K times, no shrinking)
+    minimize.py --table DIR           (the table of DIR/*/minimize.json,
+                                      run.sh --minimize's: README's)
 
 Greedy, one piece at a time, from the variant's own defaults (the knobs
 line the module prints after BEGIN) on two CPUs:
@@ -59,11 +61,12 @@ def log(msg):
 class Lab:
     """Builds, boots and judges: one boot per trial."""
 
-    def __init__(self, kdir, out, shift=7):
+    def __init__(self, kdir, out, shift=7, ko=None):
         self.kdir, self.out, self.n, self.shift = kdir, out, 0, shift
         self.img = os.path.join(kdir, "arch/x86/boot/bzImage")
-        self.src = sh("bash", os.path.join(TOP, "scripts/build-module.sh"), kdir)
-        self.ko = os.path.join(self.src, "mmrace.ko")
+        # --ko: built once by run.sh --minimize, for minimizers side by side.
+        self.ko = ko or os.path.join(sh("bash", os.path.join(TOP, "scripts/build-module.sh"), kdir),
+                                     "mmrace.ko")
         self.params = os.path.join(out, "params")
         with open(self.params, "w") as f:
             # As run.sh: the guest notices a detector by the kinds' strings.
@@ -80,14 +83,14 @@ class Lab:
         open(os.path.join(d, "plan"), "w").close()
         with open(os.path.join(d, "params"), "w") as f:
             f.write("LIST=1\n")
-        self._boot(d, 2, 30, "", record=False)
+        self._boot(d, 2, 30, "", record=False, judged=False)
         lines = sh("python3", os.path.join(TOP, "scripts/protocol.py"), "scenarios",
                    os.path.join(d, "console.log"))
         with open(cached, "w") as f:
             f.write(lines + "\n")
         return plan.read_scenarios(cached)
 
-    def _boot(self, d, cpus, silence, append, record):
+    def _boot(self, d, cpus, silence, append, record, judged=True):
         initrd = os.path.join(d, "initrd.gz")
         sh("bash", os.path.join(TOP, "scripts/mkinitramfs.sh"), initrd, self.ko,
            os.path.join(d, "plan"), os.path.join(d, "params"))
@@ -96,6 +99,9 @@ class Lab:
                 "--smp", str(cpus), "--silence", str(silence), "--append", append]
         if record:
             argv += ["--record", os.path.join(d, "replay.bin"), "--icount", str(self.shift)]
+        if judged:
+            # A trial is judged by its first report, as a run.sh bug boot.
+            argv += ["--grace", "60", "--splat", detectors.guest_splat(), "--max", "1200"]
         t0 = time.time()
         subprocess.run(argv, check=True)
         # The verdict is all a trial needs: the recording and the
@@ -190,7 +196,9 @@ def public(knobs):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("variant")
+    ap.add_argument("variant", nargs="?")
+    ap.add_argument("--table", metavar="DIR", help="print the table of DIR/*/minimize.json")
+    ap.add_argument("--ko", help="a built mmrace.ko for the debug kernel (default: build it)")
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--kdir", help="debug kernel build tree (default: the cached one; never built)")
     ap.add_argument("--out")
@@ -199,6 +207,11 @@ def main(argv=None):
     ap.add_argument("--record-shift", type=int, default=7,
                     help="-icount shift of the one-CPU step (run.sh --record tries 7, then 3)")
     a = ap.parse_args(argv)
+    if a.table:
+        print(table(a.table))
+        return 0
+    if not a.variant:
+        ap.error("a <scenario>/<variant>, or --table DIR")
     kdir = a.kdir or subprocess.run(["bash", os.path.join(TOP, "scripts/kdir.sh")],
                                     stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
     if not kdir or not os.path.exists(os.path.join(kdir, "arch/x86/boot/bzImage")):
@@ -207,7 +220,7 @@ def main(argv=None):
     out = os.path.abspath(a.out or os.path.join(
         TOP, "results", "minimize-%s-%s" % (a.variant.replace("/", "-"), time.strftime("%Y%m%d-%H%M%S"))))
     os.makedirs(out, exist_ok=True)
-    lab = Lab(kdir, out, a.record_shift)
+    lab = Lab(kdir, out, a.record_shift, a.ko)
     expect = dict(lab.scenarios()).get(a.variant)
     if expect is None:
         print("minimize.py: the module has no %s (see its scenario list)" % a.variant, file=sys.stderr)
@@ -226,8 +239,13 @@ def main(argv=None):
     base = run_k(lab, a.variant, expect, {}, 2, a.k, None)
     titles = {r["title"] for r in base}
     if not fired(base, a.k) or len(titles) != 1:
-        print("minimize.py: %s does not fire %d of %d at its defaults: %s" % (
-            a.variant, a.k, a.k, rate(base)), file=sys.stderr)
+        why = "does not fire %d of %d at its defaults with one first report: %s (%s)" % (
+            a.k, a.k, rate(base), ", ".join(sorted(str(t) for t in titles)))
+        with open(os.path.join(out, "minimize.json"), "w") as f:
+            json.dump({"variant": a.variant, "expect": expect, "k": a.k, "not_minimized": why,
+                       "baseline": {"rate": rate(base), "median_s": median_t(base)},
+                       "boots": lab.n, "wall_s": round(time.time() - t0)}, f, indent=1)
+        print("minimize.py: %s %s" % (a.variant, why), file=sys.stderr)
         return 1
     title = titles.pop()
     knobs = dict(base[0]["knobs"] or {})
@@ -281,6 +299,28 @@ def main(argv=None):
         f.write("\n".join(text) + "\n")
     print("\n".join(text))
     return 0
+
+
+def table(top):
+    """README's table: a row per minimized bug variant under @top."""
+    rows = ["| variant | first report | minimal contexts | CPUs | rate | median | replayable | what a removed piece cost |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name in sorted(os.listdir(top)):
+        p = os.path.join(top, name, "minimize.json")
+        if not os.path.exists(p):
+            continue
+        with open(p) as f:
+            r = json.load(f)
+        if r.get("not_minimized"):
+            rows.append("| %s | %s | not minimized: %s | | %s | %ss | | |" % (
+                r["variant"], r["expect"], r["not_minimized"], r["baseline"]["rate"],
+                r["baseline"]["median_s"]))
+            continue
+        needed = ["%s: %s" % (s["step"], s["rate"].split(" (")[0]) for s in r["steps"] if not s["kept"]]
+        rows.append("| %s | %s | %s | %d | %s | %ss | %s | %s |" % (
+            r["variant"], r["title"], r["contexts"] or "-", r["cpus"], r["rate"].split(" (")[0],
+            r["median_s"], "yes" if r["recordable"] else "no", "; ".join(needed) or "-"))
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

@@ -101,9 +101,10 @@ def kcidb(results, meta, resdir):
             "status": r["verdict"],
             "number": main_figure(r),
             "duration": (r["figures"].get("run_ms", 0) / 1000.0) or None,
-            "environment": {"comment": "QEMU %s, boot %s" % (meta.get("accel", "tcg"), r["boot"])},
+            "environment": {"comment": "QEMU %s, %s guest, boot %s" % (
+                meta.get("accel", "tcg"), meta.get("arch", "x86_64"), r["boot"])},
             "misc": {
-                "expect": r["expect"], "observed": r["observed"],
+                "arch": meta.get("arch", "x86_64"), "expect": r["expect"], "observed": r["observed"],
                 "headline": r["headline"], "t_detect_s": r["t_detect"],
                 "boot": r["boot"], "boot_status": r["boot_status"],
                 "knobs": r.get("knobs"), "first_report": r.get("first_report"),

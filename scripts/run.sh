@@ -18,12 +18,15 @@
 #               [--kdir DIR] (a debug kernel build tree, used as it is)
 #               [--record] (bug boots on one CPU, recorded: docs/replay.md)
 #               [--record-shift N,...] (-icount shifts to try, 7,3: gdb needs a fixed one)
+#               [--minimize [--k K]] (each bug variant --only selects: the least
+#               recipe that still fires K of K, scripts/minimize.py; -j at a time)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=1 kernel=debug arch="" only="" results="" duration="" repeat=1 guest_tests="" prebuilt=""
 select=all split="" params=() backend=qemu submit="" kdir_given="" record="" rshift=7,3
+minimize="" min_k=5
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
@@ -43,12 +46,15 @@ while [ $# -gt 0 ]; do
 	--kdir) kdir_given=$2; shift ;;
 	--record) record=1 ;;
 	--record-shift) rshift=$2; shift ;;
-	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	--minimize) minimize=1 ;;
+	--k) min_k=$2; shift ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) die "run.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
 done
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "-j wants a positive number, not '$jobs'"
+[[ $min_k =~ ^[1-9][0-9]*$ ]] || die "--k wants a positive number, not '$min_k'"
 [ "$backend" != lava ] || submit=${submit:-${LAVA_URL:-}}
 case $backend in
 qemu) booter=(bash "$MMRACE_TOP/scripts/boot.sh") ;;
@@ -217,6 +223,31 @@ if [ ! -s "$list" ]; then
 	mv "$list.tmp" "$list"
 fi
 cp "$list" "$res/scenarios.txt"
+
+# --minimize: scripts/minimize.py for each selected bug variant, each in
+# a directory of its own (its boots are its own), then one table.
+if [ -n "$minimize" ]; then
+	[ "$K_NAME" = debug ] || die "--minimize: the x86_64 debug kernel only (it records on one CPU)"
+	mapfile -t vs < <(python3 "$MMRACE_TOP/scripts/plan.py" "$res/scenarios.txt" --only "$only" \
+		--select bugs | cut -f2 | cut -d' ' -f1 | sort -u)
+	[ ${#vs[@]} -gt 0 ] || die "--only '$only' selects no bug variant"
+	log "minimize: ${#vs[@]} bug variants, K=$min_k, $jobs at a time"
+	running=0
+	for v in "${vs[@]}"; do
+		(python3 "$MMRACE_TOP/scripts/minimize.py" "$v" --k "$min_k" --kdir "$kdir" --ko "$ko" \
+			--out "$res/minimize/${v//\//-}" >"$res/minimize-${v//\//-}.log" 2>&1 || true
+		log "minimize $v: $(sed -n 's/^minimal recipe: //p' "$res/minimize/${v//\//-}/minimize.txt" 2>/dev/null ||
+			tail -n 1 "$res/minimize-${v//\//-}.log")") &
+		running=$((running + 1))
+		if [ "$running" -ge "$jobs" ]; then
+			wait -n || true
+			running=$((running - 1))
+		fi
+	done
+	wait || true
+	python3 "$MMRACE_TOP/scripts/minimize.py" --table "$res/minimize" | tee "$res/minimize.md"
+	exit 0
+fi
 
 python3 "$MMRACE_TOP/scripts/plan.py" "$res/scenarios.txt" --only "$only" \
 	--repeat "$repeat" ${duration:+--duration-ms "$duration"} $guest_tests $split --select "$select" \
