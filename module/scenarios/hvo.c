@@ -17,6 +17,13 @@
  * take a reference with the atomic_add_unless() loop, re-check the lookup
  * and put the reference back.
  *
+ * Arch-neutral: the PTEs are found with apply_to_existing_page_range()
+ * (x86's lookup_address() has no arm64 twin), through init_mm found by
+ * name (see hvo_init_mm()), written with set_pte() and pte_clear(),
+ * and flushed with flush_tlb_kernel_range() where a module may call it
+ * (compat.h).  Every variant but bbm changes a live PTE in place, as x86
+ * allows; arm64 wants break-before-make for that (003), which bbm models.
+ *
  *   posted          2021/2024 reasoning: a getter on an aliased tail is fine
  *                   "by coincidence".  The aliases are read-only and the
  *                   locked cmpxchg faults even when its compare fails.
@@ -76,9 +83,10 @@
 #include <linux/jiffies.h>
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
-#include <asm/pgtable.h>
-#include <asm/tlbflush.h>
+#include <linux/kprobes.h>
+#include <linux/pgtable.h>
 #include "../mmrace.h"
+#include "../compat.h"
 #include "../trace.h"
 
 /* Descriptor flags, after the page flags HVO looks at. */
@@ -277,6 +285,7 @@ static const struct mmrace_knob hvo_knobs[] = {
 struct hvo {
 	const struct hvo_policy *pol;
 	struct mmrace_run *r;
+	struct mm_struct *mm;		/* init_mm: hvo_init_mm() */
 	unsigned int nr_folios, descs, pages_per_folio, nr_pages, nr_descs;
 	unsigned int fail_pct;
 
@@ -376,22 +385,33 @@ static void *hvo_page_va(struct hvo *h, unsigned int slot)
 	return (void *)h->vmm + (size_t)slot * PAGE_SIZE;
 }
 
-/* __flush_tlb_all() flushes global (kernel) entries; IRQs are off here. */
-static void hvo_flush_local(void *unused)
+/*
+ * PTE slots [first, first + n) changed: no CPU uses their old
+ * translations once this returns, so their old pages may be reused.
+ */
+static void hvo_flush(struct hvo *h, unsigned int first, unsigned int n)
 {
-	__flush_tlb_all();
+	unsigned long start = (unsigned long)hvo_page_va(h, first);
+
+	mmrace_flush_tlb_kernel_range(start, start + (size_t)n * PAGE_SIZE);
 }
 
-/* flush_tlb_kernel_range() is not exported: flush everything everywhere. */
-static void hvo_flush_all(void)
-{
-	on_each_cpu(hvo_flush_local, NULL, 1);
-}
-
+/*
+ * set_pte(), not set_pte_at() as vmemmap_remap_pte() has it: arm64's
+ * set_pte_at() may call mte_sync_tags(), which modules cannot link to.
+ * For a kernel PTE it adds nothing: the tags of a kernel page are not
+ * user-visible, and arm64's set_pte() has the barriers.
+ */
 static void hvo_set_pte(struct hvo *h, unsigned int slot, struct page *page,
 			pgprot_t prot)
 {
-	set_pte(h->ptep[slot], pfn_pte(page_to_pfn(page), prot));
+	set_pte(h->ptep[slot], mk_pte(page, prot));
+}
+
+/* bbm's break: the slot maps nothing until hvo_set_pte() makes it. */
+static void hvo_clear_pte(struct hvo *h, unsigned int slot)
+{
+	pte_clear(h->mm, (unsigned long)hvo_page_va(h, slot), h->ptep[slot]);
 }
 
 /*
@@ -410,10 +430,12 @@ static bool hvo_fake_head(const struct hvo_desc *d)
 }
 
 /*
- * atomic_add_unless(&d->ref, 1, 0) as x86 implements it, a load then a
- * cmpxchg loop, with the window between them widened.  The locked
- * cmpxchg writes even when the compare fails: on a read-only alias it
- * faults whatever the count is.  noinline: the oops's RIP names it.
+ * atomic_add_unless(&d->ref, 1, 0) as the kernel implements it, a load
+ * then a cmpxchg loop, with the window between them widened.  x86's
+ * locked cmpxchg writes even when the compare fails: on a read-only alias
+ * it faults whatever the count is.  arm64's CAS (LSE) is permitted to
+ * write then, its LL/SC loop does not: there a failed compare may not
+ * fault.  noinline: the oops's PC names it.
  */
 static noinline bool hvo_ref_add_unless(struct hvo *h, struct hvo_desc *d)
 {
@@ -647,14 +669,14 @@ static void hvo_remap_free(struct hvo *h, unsigned int folio)
 	WRITE_ONCE(h->folios[folio].aliased, true);
 	if (h->pol->bbm) {
 		for (i = 1; i < h->pages_per_folio; i++)
-			set_pte(h->ptep[first + i], __pte(0));
-		hvo_flush_all();
+			hvo_clear_pte(h, first + i);
+		hvo_flush(h, first + 1, h->pages_per_folio - 1);
 		mmrace_stat_inc(h->r, HVO_S_BBM_GAPS);
 		udelay(mmrace_knob(h->r, HVO_K_GAP_US));
 	}
 	for (i = 1; i < h->pages_per_folio; i++)
 		hvo_set_pte(h, first + i, head, PAGE_KERNEL_RO);
-	hvo_flush_all();
+	hvo_flush(h, first + 1, h->pages_per_folio - 1);
 	/* To buddy, or (reuse_folio) back into the huge folio it was part of. */
 	for (i = 1; i < h->pages_per_folio; i++) {
 		hvo_page_put(h, first + i, h->backing[first + i],
@@ -795,8 +817,8 @@ static int hvo_restore(struct hvo *h, unsigned int folio)
 		copy_page(page_address(spare[i - 1]), hvo_page_va(h, first));
 	if (h->pol->bbm) {
 		for (i = 1; i < h->pages_per_folio; i++)
-			set_pte(h->ptep[first + i], __pte(0));
-		hvo_flush_all();
+			hvo_clear_pte(h, first + i);
+		hvo_flush(h, first + 1, h->pages_per_folio - 1);
 		mmrace_stat_inc(h->r, HVO_S_BBM_GAPS);
 		udelay(mmrace_knob(h->r, HVO_K_GAP_US));
 	}
@@ -812,7 +834,7 @@ static int hvo_restore(struct hvo *h, unsigned int folio)
 			HVO_SRC_SELF : HVO_SRC_BUDDY;
 		hvo_set_pte(h, first + i, spare[i - 1], PAGE_KERNEL);
 	}
-	hvo_flush_all();
+	hvo_flush(h, first + 1, h->pages_per_folio - 1);
 	WRITE_ONCE(f->optimized, false);
 	mmrace_stat_inc(h->r, HVO_S_RESTORE);
 	/* val: the failed allocations retried on the way, 0 mostly. */
@@ -1068,9 +1090,75 @@ static void hvo_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 		hvo_read(h);
 }
 
+/*
+ * &init_mm, which owns the kernel page tables our vmap() area's PTEs are
+ * in.  apply_to_existing_page_range() and the PTE writers take it, and it
+ * is not exported (mm/init-mm.c, 6.1 and 6.12).  There is no exported,
+ * arch-neutral way to a kernel address's PTE without it: x86 exports
+ * lookup_address(), arm64 has no twin, and the generic walkers take the
+ * mm (pgd_offset_k() names init_mm).  kallsyms_lookup_name() is not
+ * exported either (5.7); register_kprobe() resolves a function's name,
+ * so a kprobe registered disabled, never armed, gives its address, and
+ * it gives init_mm's where CONFIG_KALLSYMS_ALL has data symbols.  Once a
+ * load; NULL, with *why, when it cannot be had: the variant skips.
+ */
+typedef unsigned long (*hvo_lookup_fn)(const char *name);
+
+static struct mm_struct *hvo_init_mm(const char **why)
+{
+	static struct mm_struct *init_mm_p;
+	struct kprobe kp = {
+		.symbol_name = "kallsyms_lookup_name",
+		.flags = KPROBE_FLAG_DISABLED,
+	};
+	struct mm_struct *mm = READ_ONCE(init_mm_p);
+	hvo_lookup_fn lookup;
+
+	if (mm)
+		return mm;
+	if (!MMRACE_CALL_BY_NAME) {
+		*why = "init_mm unexported; IBT or kCFI forbid calling kallsyms_lookup_name()";
+		return NULL;
+	}
+	if (register_kprobe(&kp)) {
+		*why = "init_mm unexported; no kprobe (KPROBES) finds kallsyms_lookup_name()";
+		return NULL;
+	}
+	lookup = (hvo_lookup_fn)(unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	mm = (struct mm_struct *)lookup("init_mm");
+	if (!mm) {
+		*why = "init_mm unexported; kallsyms does not have it (KALLSYMS_ALL)";
+		return NULL;
+	}
+	WRITE_ONCE(init_mm_p, mm);
+	return mm;
+}
+
+/*
+ * apply_to_existing_page_range() callback: the PTE of one page of our
+ * area.  Kept only if it maps the page vmap() put there: until its 2025
+ * fix the walk did not move on to the next PTE after a pte_none() one,
+ * so a slot that is none, or a walk gone wrong, leaves a slot NULL and
+ * the variant skips.  The pointer stays good until vunmap(): kernel PTE
+ * tables are not freed under a live mapping.
+ */
+static int hvo_pte_found(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct hvo *h = data;
+	unsigned long slot = (addr - (unsigned long)h->vmm) >> PAGE_SHIFT;
+	pte_t pte = ptep_get(ptep);
+
+	if (slot < h->nr_pages && pte_present(pte) &&
+	    pte_pfn(pte) == page_to_pfn(h->orig[slot]))
+		h->ptep[slot] = ptep;
+	return 0;
+}
+
 static int hvo_setup(struct mmrace_run *r)
 {
-	unsigned int i, level;
+	const char *why = NULL;
+	unsigned int i;
 	struct hvo *h;
 
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
@@ -1079,6 +1167,11 @@ static int hvo_setup(struct mmrace_run *r)
 	r->priv = h;
 	h->r = r;
 	h->pol = r->var->data;
+	h->mm = hvo_init_mm(&why);
+	if (!h->mm) {
+		r->skip = why;
+		return -EOPNOTSUPP;
+	}
 	/* First: teardown flushes it, whatever setup got to. */
 	INIT_WORK(&h->free_work, hvo_free_work);
 	init_llist_head(&h->free_list);
@@ -1123,20 +1216,23 @@ static int hvo_setup(struct mmrace_run *r)
 	h->vmm = vmap(h->orig, h->nr_pages, VM_MAP, PAGE_KERNEL);
 	if (!h->vmm)
 		return -ENOMEM;
+	/*
+	 * The walk calls back only at the last level: a slot gets a PTE
+	 * that maps exactly its page, or none.  Teardown restores the slots
+	 * that have one, after a failure here too, and vunmap()s the rest
+	 * as vmap() mapped them.
+	 */
+	if (apply_to_existing_page_range(h->mm, (unsigned long)h->vmm,
+					 (size_t)h->nr_pages * PAGE_SIZE,
+					 hvo_pte_found, h)) {
+		r->skip = "vmap() area: the page table walk failed";
+		return -EOPNOTSUPP;
+	}
 	for (i = 0; i < h->nr_pages; i++) {
-		pte_t *ptep = lookup_address((unsigned long)hvo_page_va(h, i),
-					     &level);
-
-		/*
-		 * Only a 4 KiB PTE is one we may set_pte(); teardown
-		 * restores the slots that have one, after a failure here
-		 * too, and vunmap()s the rest as vmap() mapped them.
-		 */
-		if (!ptep || level != PG_LEVEL_4K) {
-			r->skip = "vmap() did not give 4 KiB PTEs";
+		if (!h->ptep[i]) {
+			r->skip = "vmap() did not give one PTE per page";
 			return -EOPNOTSUPP;
 		}
-		h->ptep[i] = ptep;
 	}
 
 	if (h->pol->alloc != HVO_ALLOC_KERNEL) {
@@ -1314,8 +1410,8 @@ static void hvo_teardown(struct mmrace_run *r)
 	flush_work(&h->free_work);
 	if (h->vmm) {
 		/*
-		 * A slot without a 4 KiB PTE (setup stopped at it or before)
-		 * was never remapped: vunmap() alone is right for it.
+		 * A slot without a PTE (setup stopped before any remap) was
+		 * never remapped: vunmap() alone is right for it.
 		 */
 		for (i = 0; i < h->nr_pages; i++) {
 			unsigned int head = rounddown(i, h->pages_per_folio);
@@ -1324,7 +1420,7 @@ static void hvo_teardown(struct mmrace_run *r)
 				hvo_set_pte(h, i, h->backing[i] ?:
 					    h->backing[head], PAGE_KERNEL);
 		}
-		hvo_flush_all();
+		hvo_flush(h, 0, h->nr_pages);
 		vunmap(h->vmm);
 	}
 	for (i = 0; h->backing && i < h->nr_pages; i++)
@@ -1447,14 +1543,23 @@ static const struct hvo_policy hvo_offline_refuse = {
 	.floors = BIT(HVO_S_REMAP) | BIT(HVO_S_REFUSED),
 };
 
+/*
+ * The fault as each arch's fault handler words it: x86's "#PF: ...
+ * permissions violation" and "... not-present page", arm64's "Unable to
+ * handle kernel write to read-only memory" and "... paging request" (a
+ * translation fault on a kernel address).
+ */
+#define HVO_RO_FAULT	"oops:permissions violation|oops:write to read-only memory"
+#define HVO_NP_FAULT	"oops:not-present page|oops:unable to handle kernel paging request"
+
 static const struct mmrace_variant hvo_variants[] = {
-	{ "posted", "oops:permissions violation",
+	{ "posted", HVO_RO_FAULT,
 	  "getters cmpxchg a fake head's count through the read-only alias",
 	  .data = &hvo_posted },
 	{ "fixed", "clean",
 	  "bd225530: skip fake heads, synchronize_rcu, frozen across the remap",
 	  .data = &hvo_fixed },
-	{ "bbm", "oops:not-present page",
+	{ "bbm", HVO_NP_FAULT,
 	  "fixed with break-before-make and no fault fixup, as arm64 needs",
 	  .data = &hvo_bbm },
 	/*
@@ -1462,7 +1567,7 @@ static const struct mmrace_variant hvo_variants[] = {
 	 * across a fold.  In 4 s runs it was hit in 5 of 10 boots (0.16 a
 	 * second, about one fold in 360); 40 s miss e^-6.4, 0.2 %.
 	 */
-	{ "skip_only", "oops:permissions violation",
+	{ "skip_only", HVO_RO_FAULT,
 	  "bd225530's fake-head skip and freeze without its synchronize_rcu()",
 	  .duration_ms = 40000, .data = &hvo_skip_only },
 	/*
