@@ -1544,13 +1544,12 @@ static const struct hvo_policy hvo_offline_refuse = {
 };
 
 /*
- * The fault as each arch's fault handler words it: x86's "#PF: ...
- * permissions violation" and "... not-present page", arm64's "Unable to
- * handle kernel write to read-only memory" and "... paging request" (a
- * translation fault on a kernel address).
+ * The fault in its arch's own words, one arch per kernel
+ * (MMRACE_OOPS_*, mmrace.h): an expectation never accepts the other
+ * arch's text.
  */
-#define HVO_RO_FAULT	"oops:permissions violation|oops:write to read-only memory"
-#define HVO_NP_FAULT	"oops:not-present page|oops:unable to handle kernel paging request"
+#define HVO_RO_FAULT	MMRACE_OOPS_RO_WRITE
+#define HVO_NP_FAULT	MMRACE_OOPS_NOT_PRESENT
 
 static const struct mmrace_variant hvo_variants[] = {
 	{ "posted", HVO_RO_FAULT,
