@@ -260,7 +260,10 @@ _NOT_DETAIL = re.compile(
     r"^CPU: \d+ |^Modules linked in:|^Call Trace:|^\s*<\/?(?:TASK|IRQ|NMI|SOFTIRQ)>|"
     r"^\s+(?:\? )?[\w.]+\+0x[0-9a-f]+/0x[0-9a-f]+|^Code: |^(?!RIP)[A-Z0-9]{2,3}: +[0-9a-f]{4}|"
     r"^RIP: 0033:|^(?:FS|CS|CR2|DR0|DR3|DR6|PKRU):|^irq event stamp|^(?:hard|soft)irqs last|"
-    r"^\"echo 0 > |^Kernel Offset|^---\[ end |^-+\[ cut here|^\s*(?:\? )?0x[0-9a-f]+$"
+    r"^\"echo 0 > |^Kernel Offset|^---\[ end |^-+\[ cut here|^\s*(?:\? )?0x[0-9a-f]+$|"
+    # arm64's abort info up to its fault status code, the line that names
+    # the fault ("FSC = 0x07: level 3 translation fault").
+    r"^Mem abort info:|^\s+(?:ESR|EC|SET|EA) = "
 )
 _PF_LINE = re.compile(r"^#PF: ")
 # A lockdep class as its reports print it: "ffff... (&pcp->lock){+.?.}-{2:2}".

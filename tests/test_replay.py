@@ -164,12 +164,17 @@ def test_explain_pcp_v2_names_the_commit_and_the_fallback(run):
     with open(os.path.join(b, "explain.json")) as f:
         res = json.load(f)
     ws = res["writes"]
-    assert res["report"]["sym"].startswith("__warn_printk")
+    # Every assertion says what explain printed: a CI log is all there is.
+    assert res["report"]["sym"].startswith("__warn_printk"), p.stdout
     # The last write is mmrace.ko's and wrote what the report calls "but was".
     assert res["last_wrote_but_was"], p.stdout
-    assert ws[-1]["sym"].endswith("[mmrace]")
-    # That write is the commit that linked prev's page into a pcp list ...
-    assert ws[-1]["sym"].startswith("pcp_commit"), p.stdout
+    assert ws[-1]["sym"].endswith("[mmrace]"), p.stdout
+    # Among the last writes is the commit that linked prev's page into a
+    # pcp list.  Not always the very last: a pop or a drain of that list
+    # may write the word after it (the report's "but was" is then theirs),
+    # as the order of the contexts on one CPU decides, recording by
+    # recording.  A CI run failed the stricter form once.
+    assert any(w["sym"].startswith("pcp_commit") for w in ws[-8:]), p.stdout
     # ... and the report is the fallback's list_del() through the stale
     # prev (pcp_v2_list_del, inlined into pcp_release_pages here), which
     # DEBUG_LIST stopped before it wrote.
