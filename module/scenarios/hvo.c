@@ -432,10 +432,12 @@ static bool hvo_fake_head(const struct hvo_desc *d)
 /*
  * atomic_add_unless(&d->ref, 1, 0) as the kernel implements it, a load
  * then a cmpxchg loop, with the window between them widened.  x86's
- * locked cmpxchg writes even when the compare fails: on a read-only alias
- * it faults whatever the count is.  arm64's CAS (LSE) is permitted to
- * write then, its LL/SC loop does not: there a failed compare may not
- * fault.  noinline: the oops's PC names it.
+ * locked cmpxchg writes even when the compare fails, and arm64's LSE CAS
+ * needs write permission even then (thread 003): on a read-only alias
+ * both fault whatever the count is.  An LL/SC loop (arm64 without
+ * CONFIG_ARM64_USE_LSE_ATOMICS) never stores on a failed compare: there
+ * skip_only ran clean, 0 faults in 41 s.  noinline: the oops's PC names
+ * it.
  */
 static noinline bool hvo_ref_add_unless(struct hvo *h, struct hvo_desc *d)
 {
