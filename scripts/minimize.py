@@ -10,8 +10,9 @@
 Greedy, one piece at a time, from the variant's own defaults (the knobs
 line the module prints after BEGIN) on two CPUs:
 
-  1. two CPUs to one, recorded (-icount shift=7,rr=record): QEMU 7.2
-     records one CPU only, so this step is also "can it be recorded?"
+  1. two CPUs to one, recorded (-icount shift=7,rr=record, then shift=3
+     as run.sh --record tries them): QEMU 7.2 records one CPU only, so
+     this step is also "can it be recorded?"
   2. drop one context at a time (task, softirq, hrtimer, hardirq, ipi, wq)
   3. fewer threads (halved down to 1)
   4. a lower rate (period_us doubled, twice at most)
@@ -163,13 +164,16 @@ def median_t(got):
     return round(statistics.median(ts), 3) if ts else None
 
 
-def steps(knobs, cpus):
+def steps(knobs, cpus, shifts=(7,)):
     """The next candidate reductions of (knobs, cpus), as (what, knobs, cpus)."""
     # One CPU first: it decides whether the recipe can be recorded, and a
     # context dropped before it (task, when wq stands in) can leave one
     # that needs two CPUs (ipi), which would hide a recordable recipe.
     if cpus > 1:
-        yield "one CPU (recorded)", knobs, 1
+        # As run.sh --record: shift=7, then 3 for the variants whose
+        # 1 ms timers starve the task context at 128 ns an instruction.
+        for sh in shifts:
+            yield "one CPU (recorded, shift=%d)" % sh, dict(knobs, _shift=sh), 1
     ctx = [c for c in str(knobs.get("contexts", "")).split(",") if c]
     if len(ctx) > 1:
         for c in ctx:
@@ -204,8 +208,8 @@ def main(argv=None):
     ap.add_argument("--out")
     ap.add_argument("--recipe", help="rerun this knobs line K times instead of shrinking")
     ap.add_argument("--cpus", type=int, default=2)
-    ap.add_argument("--record-shift", type=int, default=7,
-                    help="-icount shift of the one-CPU step (run.sh --record tries 7, then 3)")
+    ap.add_argument("--record-shift", default="7,3",
+                    help="-icount shifts the one-CPU step tries, in order (as run.sh --record)")
     a = ap.parse_args(argv)
     if a.table:
         print(table(a.table))
@@ -220,7 +224,8 @@ def main(argv=None):
     out = os.path.abspath(a.out or os.path.join(
         TOP, "results", "minimize-%s-%s" % (a.variant.replace("/", "-"), time.strftime("%Y%m%d-%H%M%S"))))
     os.makedirs(out, exist_ok=True)
-    lab = Lab(kdir, out, a.record_shift, a.ko)
+    shifts = tuple(int(x) for x in str(a.record_shift).split(","))
+    lab = Lab(kdir, out, shifts[0], a.ko)
     expect = dict(lab.scenarios()).get(a.variant)
     if expect is None:
         print("minimize.py: the module has no %s (see its scenario list)" % a.variant, file=sys.stderr)
@@ -255,12 +260,13 @@ def main(argv=None):
     progress = True
     while progress:
         progress = False
-        for what, cand, c in steps(knobs, cpus):
+        for what, cand, c in steps(knobs, cpus, shifts):
             # A piece found needed stays needed: greedy, not a search.
             if what in tried:
                 continue
             tried.add(what)
             log("try %s" % what)
+            lab.shift = cand.get("_shift", shifts[0])
             got = run_k(lab, a.variant, expect, changed(cand, defaults), c, a.k, title)
             cost.append({"step": what, "rate": rate(got), "kept": fired(got, a.k),
                          "median_s": median_t(got)})
@@ -268,7 +274,8 @@ def main(argv=None):
                 knobs, cpus, best, progress = cand, c, got, True
                 break
     recordable = cpus == 1
-    one_cpu = [s for s in cost if s["step"] == "one CPU (recorded)"]
+    one_cpu = [s for s in cost if s["step"].startswith("one CPU")]
+    shift = knobs.get("_shift", shifts[0])
     res = {
         "variant": a.variant, "expect": expect, "title": title, "k": a.k,
         "baseline": {"rate": rate(base), "median_s": median_t(base), "knobs": public(dict(base[0]["knobs"] or {}))},
@@ -276,9 +283,10 @@ def main(argv=None):
         "full_recipe": line_of(a.variant, public(knobs)),
         "contexts": public(knobs).get("contexts"),
         "rate": rate(best), "median_s": median_t(best),
-        "recordable": recordable, "record_shift": a.record_shift,
+        "recordable": recordable, "record_shift": shift if recordable else None,
         "recordable_why": "fires %d of %d on one CPU, recorded" % (a.k, a.k) if recordable else
-        ("not on one CPU, recorded: %s" % one_cpu[0]["rate"] if one_cpu else "one CPU not tried"),
+        ("not on one CPU, recorded: %s" % "; ".join("%s %s" % (s["step"], s["rate"]) for s in one_cpu)
+         if one_cpu else "one CPU not tried"),
         "steps": cost, "boots": lab.n, "wall_s": round(time.time() - t0),
     }
     with open(os.path.join(out, "minimize.json"), "w") as f:
@@ -289,10 +297,10 @@ def main(argv=None):
         "minimal recipe: %s   (cpus=%d)" % (res["recipe"], cpus),
         "  all knobs: %s" % res["full_recipe"],
         "  rate %s, median time to detection %ss, recordable (shift=%d): %s" % (
-            res["rate"], res["median_s"], a.record_shift,
+            res["rate"], res["median_s"], shift,
             "yes" if recordable else "no (%s)" % res["recordable_why"]),
         "  rerun: python3 scripts/minimize.py %s --k %d --cpus %d --record-shift %d --recipe '%s'" % (
-            a.variant, a.k, cpus, a.record_shift, " ".join(res["recipe"].split()[1:])),
+            a.variant, a.k, cpus, shift, " ".join(res["recipe"].split()[1:])),
         "steps (%d boots, %ss):" % (lab.n, res["wall_s"]),
     ] + ["  %-30s %-32s %s" % (s["step"], s["rate"], "kept" if s["kept"] else "needed") for s in cost]
     with open(os.path.join(out, "minimize.txt"), "w") as f:
