@@ -18,6 +18,7 @@
  *                   page->mapping until next is written, drained by a work
  *   xchg_nopending  the same without the marker: the drain follows a
  *                   stale next and pages are lost
+ *   xchg_plain      xchg with the write of next a plain store: KCSAN
  *   llist           what landed (v3): llist_add + llist_del_all, with the
  *                   callers of 2019
  *   llist_bh        the same, plus syzbot's 2021 caller: a task-context
@@ -54,6 +55,7 @@ struct df_policy {
 	bool subpool;		/* default: a size-limited mount */
 	bool tcp_close;		/* the 2021 caller, BHs off, slock held */
 	enum df_isolate isolate;
+	bool plain_next;	/* DF_XCHG: next written without WRITE_ONCE() */
 };
 
 /*
@@ -345,8 +347,10 @@ static void df_free_now(struct df *df, struct page *page, enum df_state from)
  * a walk longer than that went round a cycle of stale next pointers
  * (xchg_nopending), and would spin this kworker for ever and hang the
  * flush_work() of stop and rmmod.  Stop there and say so.
+ *
+ * noinline, as df_defer(): KCSAN's report of xchg_plain names the two.
  */
-static void df_xchg_drain(struct df *df)
+static noinline void df_xchg_drain(struct df *df)
 {
 	struct xlist_node *curr, *next;
 	unsigned long spins = 0;
@@ -474,7 +478,7 @@ static void df_stall(struct df *df, struct xlist_node *n)
 	atomic_set_release(&df->stalling, 0);
 }
 
-static void df_defer(struct df *df, struct page *page)
+static noinline void df_defer(struct df *df, struct page *page)
 {
 	struct xlist_node *next;
 
@@ -525,7 +529,16 @@ static void df_defer(struct df *df, struct page *page)
 	next = xlist_push_begin(&df->xchg_list, df_xnode(page),
 				df->pol->defer == DF_XCHG);
 	df_stall(df, df_xnode(page));
-	xlist_push_end(df_xnode(page), next);
+	/*
+	 * Andrew's question in thread 000: why is this write WRITE_ONCE()
+	 * and the marker's not?  Because the drain may be reading next
+	 * right now (xlist_next()'s READ_ONCE()).  xchg_plain asks KCSAN:
+	 * the same store, plain.
+	 */
+	if (df->pol->plain_next)
+		df_xnode(page)->next = next;
+	else
+		xlist_push_end(df_xnode(page), next);
 	schedule_work(&df->work);
 	/* The list and the work before the count drops. */
 	smp_mb__before_atomic();
@@ -1058,6 +1071,10 @@ static const struct df_policy df_xchg_nopending = {
 	DF_XCHG_NOPENDING, false, 100000, true
 };
 
+static const struct df_policy df_xchg_plain = {
+	DF_XCHG, false, 100000, true, .plain_next = true
+};
+
 static const struct df_policy df_llist = { DF_LLIST, false, 0, true };
 
 static const struct df_policy df_llist_bh = {
@@ -1092,6 +1109,20 @@ static const struct mmrace_variant df_variants[] = {
 	{ "xchg_nopending", "mmrace:pages lost",
 	  "the xchg list without the marker: the drain follows a stale next",
 	  .data = &df_xchg_nopending },
+	/*
+	 * Thread 000: Andrew asked why the second write to page->mapping
+	 * is WRITE_ONCE() and the first is not; Waiman: before the xchg()
+	 * the page is invisible, after it the drain reads the field
+	 * concurrently.  Here the second is plain too, and KCSAN must name
+	 * it against the drain's READ_ONCE(); xchg, whose first store is
+	 * plain, must stay KCSAN-clean.  SKIP without CONFIG_KCSAN.  Only a
+	 * KCSAN that reports a plain aligned store racing with a marked read
+	 * sees it at all (scripts/kernels/kcsan.config says which options),
+	 * and KCSAN samples: see docs/scenarios/defer_free.md for the rate.
+	 */
+	{ "xchg_plain", "kcsan:data-race&df_defer&df_xchg_drain",
+	  "the posted xchg list with next written by a plain store: a data race with the drain",
+	  .data = &df_xchg_plain },
 	{ "llist", "clean",
 	  "what landed in 5.5: llist_add/llist_del_all; clean with the callers of 2019 (IRQ frees, task frees with BHs on)",
 	  .data = &df_llist },
