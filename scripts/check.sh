@@ -209,8 +209,11 @@ suite debug
 suite stock
 # Thread 003's arch: the same table, cross-built, under TCG's arm64.
 suite debug arm64
-# Thread 000's review question, asked of KCSAN: the one scenario it is for.
-suite kcsan "" --only '^defer_free/(xchg|xchg_plain)$'
+# Thread 000's review question, asked of KCSAN: xchg, whose first store
+# is plain, must run KCSAN-clean (Waiman's answer).  Not xchg_plain: KCSAN
+# named its store in 1 boot of 16 so far (docs/scenarios/defer_free.md),
+# a rate no row can assert; make run KERNEL=kcsan shows it.
+suite kcsan "" --only '^defer_free/xchg$'
 
 stage "LAVA backend, short form (lava-run offline)"
 # The same plan through LAVA must give the QEMU backend's verdicts: the
