@@ -299,7 +299,7 @@ _HELPERS = re.compile(
     r"arch_atomic\w*|__list_\w+|list_\w+|hlist_\w+|__hlist_\w+|kasan_\w+|__kasan_\w+|"
     r"kfence_\w+|__kfence_\w+|kcsan_\w+|__tsan_\w+|ubsan_\w+|__ubsan_\w+|debug_object\w*|"
     r"__debug_object\w*|dump_page|__dump_page|bad_page|__might_\w+|might_\w+|___might_sleep|"
-    r"__schedule_bug|schedule\w*|__schedule|preempt_schedule\w*|io_schedule\w*|msleep\w*|"
+    r"__schedule_bug|schedule\w*|__schedule|__switch_to\w*|cpu_switch_to|preempt_schedule\w*|io_schedule\w*|msleep\w*|"
     r"usleep\w*|check_preemption_disabled|debug_smp_processor_id|__this_cpu_preempt_check|"
     r"__alloc_pages\w*|alloc_pages\w*|__folio_alloc\w*|folio_alloc\w*|prepare_alloc_pages|"
     r"get_page_from_freelist|fs_reclaim_\w+|__fs_reclaim_\w+|__get_free_pages\w*|kmalloc\w*|__kmalloc\w*|kmem_cache_alloc\w*|"
