@@ -292,7 +292,7 @@ _HELPERS = re.compile(
     r"irq_exit\w*|__irq_exit\w*|print_\w+|lockdep_\w+|__lockdep_\w+|lock_acquire\w*|"
     r"__lock_acquire|lock_release|lock_acquired|lock_contended|mark_lock\w*|mark_usage|"
     r"mark_held_locks|valid_state|check_\w+|validate_chain|__lock_\w+|debug_check_\w+|"
-    r"lock_is_held\w*|__fentry__|xas_\w+|xa_\w+|"
+    r"lock_is_held\w*|debug_lockdep_\w+|__fentry__|xas_\w+|xa_\w+|"
     r"_raw_\w+|__raw_\w+|do_raw_\w+|raw_spin_\w+|spin_\w+|queued_\w+|native_queued_\w+|"
     r"__pv_queued_\w+|mutex_\w+|__mutex_\w+|rt_mutex_\w+|down_\w+|up_\w+|__down\w*|__up\w*|"
     r"rwsem_\w+|__rwsem_\w+|_read_\w+|_write_\w+|refcount_\w+|__refcount_\w+|atomic\w*|"
