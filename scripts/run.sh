@@ -224,6 +224,16 @@ if [ ! -s "$list" ]; then
 fi
 cp "$list" "$res/scenarios.txt"
 
+# At most $jobs jobs in the background: a new one waits for a free slot.
+running=0
+throttle() {
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+}
+
 # --minimize: scripts/minimize.py for each selected bug variant, each in
 # a directory of its own (its boots are its own), then one table.
 if [ -n "$minimize" ]; then
@@ -232,17 +242,12 @@ if [ -n "$minimize" ]; then
 		--select bugs | cut -f2 | cut -d' ' -f1 | sort -u)
 	[ ${#vs[@]} -gt 0 ] || die "--only '$only' selects no bug variant"
 	log "minimize: ${#vs[@]} bug variants, K=$min_k, $jobs at a time"
-	running=0
 	for v in "${vs[@]}"; do
 		(python3 "$MMRACE_TOP/scripts/minimize.py" "$v" --k "$min_k" --kdir "$kdir" --ko "$ko" \
 			--out "$res/minimize/${v//\//-}" >"$res/minimize-${v//\//-}.log" 2>&1 || true
 		log "minimize $v: $(sed -n 's/^minimal recipe: //p' "$res/minimize/${v//\//-}/minimize.txt" 2>/dev/null ||
 			tail -n 1 "$res/minimize-${v//\//-}.log")") &
-		running=$((running + 1))
-		if [ "$running" -ge "$jobs" ]; then
-			wait -n || true
-			running=$((running - 1))
-		fi
+		throttle
 	done
 	wait || true
 	python3 "$MMRACE_TOP/scripts/minimize.py" --table "$res/minimize" | tee "$res/minimize.md"
@@ -260,7 +265,6 @@ printf '%s\n' "${params[@]}" >"$res/params"
 # The guest notices that a detector spoke by the kinds' own strings.
 splat=$(python3 "$MMRACE_TOP/scripts/detectors.py" --guest-splat)
 printf "SPLAT='%s'\n" "$splat" >>"$res/params"
-running=0
 # Interrupted, stop the boots in flight (boot.sh then kills its guest).
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 trap 'exit 143' TERM INT
@@ -272,11 +276,7 @@ for name in $(cut -f1 "$res/plan.txt" | uniq); do
 	# The unload test scans for leaks: kmemleak only where it is wanted.
 	[[ $name == guest-tests* ]] && append="$append kmemleak=on"
 	boot "$name" "$res/plan.$name" "$res/params" "$silence" "$append" &
-	running=$((running + 1))
-	if [ "$running" -ge "$jobs" ]; then
-		wait -n || true
-		running=$((running - 1))
-	fi
+	throttle
 done
 wait || true
 rm -f "$res"/plan.* "$res/empty" "$res/list.params" "$res/params"
