@@ -174,7 +174,12 @@ def test_explain_pcp_v2_names_the_commit_and_the_fallback(run):
     # may write the word after it (the report's "but was" is then theirs),
     # as the order of the contexts on one CPU decides, recording by
     # recording.  A CI run failed the stricter form once.
-    assert any(w["sym"].startswith("pcp_commit") for w in ws[-8:]), p.stdout
+    last = ws[-8:]
+    assert any(w["sym"].startswith("pcp_commit") for w in last), p.stdout
+    # And no write in between was missed: each one found the value the
+    # one before it left (the walk back is the word's whole history).
+    for a, b in zip(last, last[1:]):
+        assert b["old"] == a["new"], p.stdout
     # ... and the report is the fallback's list_del() through the stale
     # prev (pcp_v2_list_del, inlined into pcp_release_pages here), which
     # DEBUG_LIST stopped before it wrote.

@@ -56,7 +56,6 @@ struct df_policy {
 	bool tcp_close;		/* the 2021 caller, BHs off, slock held */
 	enum df_isolate isolate;
 	bool plain_next;	/* DF_XCHG: next written without WRITE_ONCE() */
-	unsigned int stall_pct;	/* default: DF_STALL_PCT */
 };
 
 /*
@@ -97,7 +96,6 @@ struct df {
 	struct work_struct kick;	/* the same drain, sent to another CPU */
 	atomic_t stalling;		/* a producer is in df_stall() */
 	unsigned int window_ns;		/* df_stall()'s, owned by "stalling" */
-	unsigned int stall_pct;		/* the knob, or the variant's */
 	struct mmrace_run *r;
 };
 
@@ -148,17 +146,13 @@ enum {
 	DF_K_TCP_PCT, DF_K_ISO_PAGES, DF_K_ISO_PCT
 };
 
-/* stall_pct: 10 unless the variant says (xchg_plain: every one). */
-#define DF_STALL_PCT		10
-#define DF_STALL_VARIANT	101
-
 static const struct mmrace_knob df_knobs[] = {
 	[DF_K_PAGES] = { "pages", 64, 2, 4096, "huge pages in the pool" },
 	[DF_K_ORDER] = { "order", 2, 0, 9, "order of each compound page" },
 	[DF_K_WINDOW_NS] = { "window_ns", 0, 0, 1000000,
 		"longest stall between xchg and the write of next; 0: the variant's" },
-	[DF_K_STALL_PCT] = { "stall_pct", DF_STALL_VARIANT, 0, DF_STALL_VARIANT,
-		"percentage of deferrals that stall between xchg and next; 101: the variant's" },
+	[DF_K_STALL_PCT] = { "stall_pct", 10, 0, 100,
+		"percentage of deferrals that stall between xchg and next" },
 	[DF_K_SUBPOOL] = { "subpool", 0, 0, 2,
 		"0: the variant's; 1: none (no size=); 2: size-limited, lock taken first" },
 	[DF_K_TCP_PCT] = { "tcp_pct", 25, 0, 100,
@@ -463,7 +457,7 @@ static void df_stall(struct df *df, struct xlist_node *n)
 	int cpu;
 
 	if ((!fixed && !df->pol->window_ns) ||
-	    mmrace_rand_below(100) >= df->stall_pct)
+	    mmrace_rand_below(100) >= mmrace_knob(df->r, DF_K_STALL_PCT))
 		return;
 	/* One stalled CPU at a time: the drain needs another one free. */
 	if (atomic_cmpxchg(&df->stalling, 0, 1))
@@ -828,9 +822,6 @@ static int df_setup(struct mmrace_run *r)
 	df->r = r;
 	df->pol = r->var->data;
 	df->window_ns = df->pol->window_ns;
-	df->stall_pct = mmrace_knob(r, DF_K_STALL_PCT);
-	if (df->stall_pct == DF_STALL_VARIANT)
-		df->stall_pct = df->pol->stall_pct ?: DF_STALL_PCT;
 	df->subpool = subpool ? subpool == 2 : df->pol->subpool;
 	/* Before anything can fail: df_teardown() cancels these. */
 	INIT_WORK(&df->work, df_workfn);
@@ -971,7 +962,7 @@ static bool df_floors(struct df *df)
 	if (df->pol->defer != DF_XCHG || spins)
 		return bad;
 	/* Producers stall only if told to. */
-	if (!df->stall_pct ||
+	if (!mmrace_knob(r, DF_K_STALL_PCT) ||
 	    (!mmrace_knob(r, DF_K_WINDOW_NS) && !df->pol->window_ns))
 		return bad;
 	/*
@@ -1080,16 +1071,8 @@ static const struct df_policy df_xchg_nopending = {
 	DF_XCHG_NOPENDING, false, 100000, true
 };
 
-/*
- * Every deferral stalls between its xchg and the store of next, so that
- * the drain is spinning on the marker whenever the plain store comes:
- * KCSAN watches one plain access in ~KCSAN_SKIP_WATCH, and at xchg's 10 %
- * a 30 s boot had ~140 such stores, caught in 1 boot of 13.  This makes
- * the race far more frequent than a real interrupt between two
- * instructions would; what KCSAN has to see is unchanged.
- */
 static const struct df_policy df_xchg_plain = {
-	DF_XCHG, false, 100000, true, .plain_next = true, .stall_pct = 100
+	DF_XCHG, false, 100000, true, .plain_next = true
 };
 
 static const struct df_policy df_llist = { DF_LLIST, false, 0, true };
