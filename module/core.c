@@ -86,6 +86,64 @@ unsigned int mmrace_slot_nr_knobs(const struct mmrace_slot *s)
 	return MMRACE_NR_CORE_KNOBS + s->sc->nr_knobs;
 }
 
+/*
+ * A variant's own knob defaults, "name=value ..." (mmrace.h): into
+ * @knob, or only checked when @knob is NULL.  -EINVAL, saying which,
+ * for a name the slot has not or a value outside the knob's range.
+ */
+static int mmrace_variant_knobs(const struct mmrace_slot *s,
+				const struct mmrace_variant *v, u64 *knob)
+{
+	char buf[128], *rest = buf, *tok, *val;
+	unsigned int k;
+	u64 x;
+
+	if (!v->knobs)
+		return 0;
+	if (strscpy(buf, v->knobs, sizeof(buf)) < 0)
+		goto bad;
+	while ((tok = strsep(&rest, " "))) {
+		if (!*tok)
+			continue;
+		val = strchr(tok, '=');
+		if (!val)
+			goto bad;
+		*val++ = '\0';
+		for (k = 0; k < mmrace_slot_nr_knobs(s); k++)
+			if (!strcmp(tok, mmrace_slot_knob(s, k)->name))
+				break;
+		if (k == mmrace_slot_nr_knobs(s) || kstrtou64(val, 0, &x) ||
+		    x < mmrace_slot_knob(s, k)->min ||
+		    x > mmrace_slot_knob(s, k)->max)
+			goto bad;
+		if (knob)
+			knob[k] = x;
+	}
+	return 0;
+bad:
+	pr_err("%s/%s: bad knob defaults '%s' in its table row\n",
+	       s->sc->name, v->name, v->knobs);
+	return -EINVAL;
+}
+
+/*
+ * Choose a variant: every knob back to its default, then the variant's
+ * own.  So a run starts from what its row says, not from the knobs an
+ * earlier line of a plan set for another variant (the guest writes the
+ * variant, then a line's knobs).  Under the slot lock, or before it is
+ * shared.
+ */
+void mmrace_slot_select(struct mmrace_slot *s, unsigned int variant)
+{
+	unsigned int k;
+
+	for (k = 0; k < mmrace_slot_nr_knobs(s); k++)
+		s->knob[k] = mmrace_slot_knob(s, k)->def;
+	s->variant = variant;
+	/* Checked at load: cannot fail here. */
+	mmrace_variant_knobs(s, &s->sc->variants[variant], s->knob);
+}
+
 void mmrace_stat_max(struct mmrace_run *r, unsigned int i, u64 v)
 {
 	s64 old = atomic64_read(&r->max[i]);
@@ -702,7 +760,7 @@ static int mmrace_runner_fn(void *arg)
 			mutex_unlock(&s->lock);
 			break;
 		}
-		s->variant = plan->items[i].variant;
+		mmrace_slot_select(s, plan->items[i].variant);
 		ret = mmrace_slot_start(s, i + 1);
 		r = s->run;
 		mutex_unlock(&s->lock);
@@ -831,8 +889,12 @@ static int __init mmrace_init(void)
 			goto fail;
 		}
 		mutex_init(&s->lock);
-		for (k = 0; k < mmrace_slot_nr_knobs(s); k++)
-			s->knob[k] = mmrace_slot_knob(s, k)->def;
+		for (k = 0; k < s->sc->nr_variants; k++) {
+			ret = mmrace_variant_knobs(s, &s->sc->variants[k], NULL);
+			if (ret)
+				goto fail;
+		}
+		mmrace_slot_select(s, 0);
 	}
 	ret = mmrace_debugfs_init();
 	if (ret)

@@ -5,7 +5,9 @@
  *   scenarios              every scenario/variant with what must happen
  *   status                 one line per scenario: idle, running, ok, ...
  *   inject                 kprobe delays (see inject.c)
- *   <scenario>/variant     read: the variants, [selected]; write: a name
+ *   <scenario>/variant     read: the variants, [selected]; write: a name,
+ *                          which also sets every knob to that variant's
+ *                          defaults (the scenario's, and its row's own)
  *   <scenario>/run         write 1 to start, 0 to stop
  *   <scenario>/stats       "key: value" lines, stable names
  *   <scenario>/result      the last run's state
@@ -186,7 +188,7 @@ static ssize_t mmrace_variant_write(struct file *f, const char __user *ubuf,
 	ret = mmrace_lock_idle(s, "variant");
 	if (ret)
 		return ret;
-	s->variant = i;
+	mmrace_slot_select(s, i);
 	mutex_unlock(&s->lock);
 	return count;
 }

@@ -36,6 +36,7 @@ extern struct mmrace_slot *mmrace_slots;
 const struct mmrace_knob *mmrace_slot_knob(const struct mmrace_slot *s,
 					   unsigned int i);
 unsigned int mmrace_slot_nr_knobs(const struct mmrace_slot *s);
+void mmrace_slot_select(struct mmrace_slot *s, unsigned int variant);
 int mmrace_slot_start(struct mmrace_slot *s, unsigned int ktap_nr);
 int mmrace_slot_stop(struct mmrace_slot *s, bool killable);
 bool mmrace_slot_running(struct mmrace_slot *s);

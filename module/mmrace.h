@@ -84,6 +84,13 @@ struct mmrace_variant {
 	 * I/O completion of 000 was a softirq).  0: the scenario's.
 	 */
 	unsigned int contexts;
+	/*
+	 * Knob defaults of this variant's own, "name=value ...", set when
+	 * the variant is chosen (writes after that win): where the row
+	 * needs a setting to reach its detector at all, as xchg_plain's
+	 * stall_pct=100 for KCSAN's sampling.  NULL: the scenario's.
+	 */
+	const char *knobs;
 	/* The scenario's own description of how this variant behaves. */
 	const void *data;
 };

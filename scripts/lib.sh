@@ -71,7 +71,7 @@ kernel_load() { # name [arch]
 	[ -f "$f" ] || die "no kernel '$name' (scripts/kernels/ has: $(find "$MMRACE_TOP/scripts/kernels" -name '*.kernel' -printf '%f\n' | sed 's/\.kernel$//' | sort | tr '\n' ' '))"
 	K_NAME=$name K_ABOUT="" K_ARCH="" K_KIND="" K_SOURCE="" K_FRAGMENTS="" K_CROSS=""
 	K_IMAGE="" K_FLAVOUR="" K_QEMU="" K_MACHINE="" K_CONSOLE="" K_APPEND=""
-	K_BUSYBOX="" K_PACKAGES=""
+	K_BUSYBOX="" K_PACKAGES="" K_GUESTS=""
 	while IFS= read -r line; do
 		[[ $line =~ ^[[:space:]]*(#|$) ]] && continue
 		[[ $line =~ ^([a-z_]+)=(.*)$ ]] || die "$f: not KEY=VALUE: $line"
@@ -79,7 +79,7 @@ kernel_load() { # name [arch]
 		val=${val#\"} val=${val%\"}
 		case $key in
 		about | arch | kind | source | fragments | cross | image | flavour | qemu | machine | \
-			console | append | busybox | packages) printf -v "K_${key^^}" '%s' "$val" ;;
+			console | append | busybox | packages | guests) printf -v "K_${key^^}" '%s' "$val" ;;
 		*) die "$f: unknown key '$key' (scripts/kernels/README)" ;;
 		esac
 	done <"$f"
@@ -95,6 +95,8 @@ kernel_load() { # name [arch]
 	if [ -z "$K_ARCH" ] || [ -z "$K_QEMU" ] || [ -z "$K_CONSOLE" ]; then
 		die "$f: arch, qemu and console are required"
 	fi
+	[ -z "$K_GUESTS" ] || [[ $K_GUESTS =~ ^[1-9][0-9]*$ ]] ||
+		die "$f: guests is a positive number, not '$K_GUESTS'"
 }
 
 # The kernel ARCH= wants: kbuild's name (ARCH=arm64), CROSS_COMPILE too.

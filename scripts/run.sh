@@ -75,6 +75,10 @@ ensure_packages "${MMRACE_PACKAGES[@]}"
 kernel_load "$kernel" "$arch"
 # shellcheck disable=SC2086 # a list of package names
 ensure_packages $K_PACKAGES
+if [ -n "$K_GUESTS" ] && [ "$jobs" -gt "$K_GUESTS" ]; then
+	log "kernel $K_NAME: $K_GUESTS guest(s) at a time, not $jobs (guests= in its scripts/kernels/ file)"
+	jobs=$K_GUESTS
+fi
 [ -z "$record" ] || [ "$K_ARCH" = x86_64 ] || die "--record: only x86_64 guests are recorded here"
 [ "$backend" = qemu ] || [ "$K_ARCH" = x86_64 ] || die "--backend $backend: only x86_64 guests (scripts/lava/)"
 case $K_KIND in
