@@ -13,10 +13,15 @@ if ! grep -q ' fault_create_debugfs_attr$' /proc/kallsyms; then
 fi
 
 stat() { sed -n "s/^$1: //p" "$H/stats"; }
-# Run hvo/$1 for 2 s and wait for its result.
+# Run hvo/$1 for 2 s, the knobs "name=value" after it (choosing the
+# variant resets every knob to its defaults), and wait for its result.
 run() {
 	echo "$1" >"$H/variant"
+	shift
 	echo 2000 >"$H/duration_ms"
+	for kv in "$@"; do
+		echo "${kv#*=}" >"$H/${kv%%=*}"
+	done
 	echo 1 >"$H/run"
 	while [ "$(cat "$H/run")" = 1 ]; do sleep 1; done
 }
@@ -35,10 +40,9 @@ while read -r name _ _ def _; do
 done <"$H/knobs"
 
 # The attr alone: every restore allocation fails, the knob says none.
-echo 0 >"$H/fail_pct"
 echo 100 >"$A/probability"
 echo -1 >"$A/times"
-run fixed
+run fixed fail_pct=0
 n=$(stat alloc_fail_injected)
 if [ "${n:-0}" -gt 0 ]; then
 	echo "mmrace-test: ok fault_attr_injects ($n restore allocations failed by the attr)"
@@ -48,7 +52,7 @@ fi
 
 # Both off: nothing fails on purpose, and refuse runs clean.
 echo 0 >"$A/probability"
-run refuse
+run refuse fail_pct=0
 n=$(stat alloc_fail_injected)
 r=$(cat "$H/result")
 if [ "$n" = 0 ] && [ "$r" = ok ]; then
