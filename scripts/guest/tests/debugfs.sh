@@ -50,6 +50,16 @@ res $? knob_whitespace_accepted
 res $? contexts_by_name
 [ -z "$(w "$S/variant" 'clean')" ] && grep -q '^\[clean\]$' "$S/variant"
 res $? variant_valid_after_bad
+# Choosing a variant sets the knobs to its row's defaults, over any
+# written before: xchg_plain's row says stall_pct=100, the scenario 10.
+F=$D/defer_free
+echo 7 >"$F/stall_pct"
+echo xchg_plain >"$F/variant"
+v1=$(cat "$F/stall_pct")
+echo 7 >"$F/stall_pct"
+echo llist >"$F/variant"
+[ "$v1" = 100 ] && [ "$(cat "$F/stall_pct")" = 10 ]
+res $? variant_sets_its_knob_defaults
 [ -z "$(w "$D/inject" 'mmrace_call 5 50')" ] && grep -q '^mmrace_call+0 5 50' "$D/inject"
 res $? inject_add
 
