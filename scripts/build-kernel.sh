@@ -21,6 +21,11 @@ kernel_load "$name" "$arch"
 # KERNEL_JOBS, not JOBS: "make run JOBS=N" (guests at a time) reaches here too.
 JOBS=${KERNEL_JOBS:-$(($(nproc) + 1))}
 TARBALL=/usr/src/$K_SOURCE.tar.xz
+# Before the key: it holds the source package's version, which a package
+# not yet installed does not have (a fresh machine's build went to a
+# "6.12_unknown_..." directory that the next run could never find).
+# shellcheck disable=SC2046,SC2086 # a list of package names
+ensure_packages "$K_SOURCE" $K_PACKAGES "${MMRACE_BUILD_PACKAGES[@]}"
 KDIR=$(kernel_kdir)
 SRC=$MMRACE_CACHE/src/$(basename "$KDIR" | cut -d_ -f1-2)
 # shellcheck disable=SC2046 # ARCH= CROSS_COMPILE=, two words or none
@@ -33,8 +38,6 @@ if [ -f "$KDIR/.mmrace-done" ]; then
 	exit 0
 fi
 
-# shellcheck disable=SC2086 # a list of package names
-ensure_packages "$K_SOURCE" $K_PACKAGES
 [ -f "$TARBALL" ] || die "$TARBALL missing (apt-get install $K_SOURCE)"
 # The directory's name keeps only the upstream version; the stamp holds
 # the whole package version, so a Debian point release re-extracts.

@@ -18,11 +18,15 @@ die() {
 	exit 1
 }
 
+# What kbuild itself needs: "make kernel" on a fresh machine installs it
+# (flex was missing there once, and allnoconfig died on lexer.lex.c).
+MMRACE_BUILD_PACKAGES=(flex bison bc libelf-dev libssl-dev cpio kmod gcc make
+	perl xz-utils)
 # Every package any stage needs, so that one install runs up front.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 MMRACE_PACKAGES=(qemu-system-x86 busybox-static linux-source-6.12
-	linux-headers-amd64 linux-image-amd64 flex bison bc libelf-dev
-	libssl-dev cpio kmod python3 gcc make perl xz-utils dkms rsync file zstd gdb)
+	linux-headers-amd64 linux-image-amd64 "${MMRACE_BUILD_PACKAGES[@]}"
+	python3 dkms rsync file zstd gdb)
 
 ensure_packages() {
 	local missing=() p
