@@ -24,7 +24,7 @@ TARBALL=/usr/src/$K_SOURCE.tar.xz
 # Before the key: it holds the source package's version, which a package
 # not yet installed does not have (a fresh machine's build went to a
 # "6.12_unknown_..." directory that the next run could never find).
-# shellcheck disable=SC2046,SC2086 # a list of package names
+# shellcheck disable=SC2086 # a list of package names
 ensure_packages "$K_SOURCE" $K_PACKAGES "${MMRACE_BUILD_PACKAGES[@]}"
 KDIR=$(kernel_kdir)
 SRC=$MMRACE_CACHE/src/$(basename "$KDIR" | cut -d_ -f1-2)
