@@ -122,8 +122,8 @@ fi
 # another earns two more boots, and the row passes when the thread's
 # report came first in one of the three and every first report was of the
 # expected kind (pcp/v2_nodebug: always a GPF on list poison; Hugh's
-# 0xdead0000000000f8 in the compaction walk in 26 of 30 bench boots, the
-# others 0xdead...122 in the drain).
+# 0xdead0000000000f8 in the compaction walk in 84 of 90 boots, the others
+# pops' 0xdead...108 and ...100: docs/scenarios/pcp.md).
 declare -A rated=([mmrace.pcp.v2_nodebug]="pcp/v2_nodebug")
 
 rated_row() { # prefix id kernel[-arch]
