@@ -25,8 +25,9 @@
  *               drain_all_pages() of an isolation pass
  *   v2_nodebug  v2_drain on a kernel without DEBUG_LIST (every list op
  *               unchecked, nothing halts), one zone, Hugh's shmem load
- *               (a compaction pass per fault): the cross-linked lists
- *               reach compaction's free list walk, which reads
+ *               (a compaction pass per fault, and no drains but the
+ *               faults'): the cross-linked lists reach compaction's
+ *               free list walk, which reads
  *               container_of(LIST_POISON1) = 0xdead0000000000f8 (Hugh's
  *               GPF); see pcp_tmp_head(), pcp_isolate() and
  *               pcp_shmem_faults() for where the model deviates
