@@ -122,8 +122,8 @@ fi
 # another earns two more boots, and the row passes when the thread's
 # report came first in one of the three and every first report was of the
 # expected kind (pcp/v2_nodebug: always a GPF on list poison; Hugh's
-# 0xdead0000000000f8 in the compaction walk in 84 of 90 boots, the others
-# pops' 0xdead...108 and ...100; once since, the drain's ...122:
+# 0xdead0000000000f8 in the compaction walk in 93 of 100 boots, the others
+# pops' 0xdead...108 and ...100, twice the drain's ...122:
 # docs/scenarios/pcp.md).
 declare -A rated=([mmrace.pcp.v2_nodebug]="pcp/v2_nodebug")
 

@@ -1270,7 +1270,7 @@ static void pcp_op(struct mmrace_run *r, enum mmrace_ctx ctx)
 		 * context's drains too, about one boot in seven met the
 		 * poison first elsewhere, mostly in free_pcppages_bulk();
 		 * without them 74 of 80 gave the walk's GPF, the others a
-		 * pop's (a fault's own drain still can: seen once since).
+		 * pop's (a fault's own drain still can: seen twice since).
 		 */
 		if (p->pol->nodebug)
 			break;
@@ -1602,8 +1602,9 @@ static const struct mmrace_variant pcp_variants[] = {
 	/*
 	 * Hugh's crash on mm-unstable: "GPF probably for non-canonical
 	 * address 0xdead0000000000f8 in compact_zone".  With no drains
-	 * from the wq (pcp_op()), 84 of 90 boots on 6.12.118, median
-	 * 0.41 s; docs/scenarios/pcp.md has every form measured.
+	 * from the wq (pcp_op()), 93 of 100 boots on 6.12.118 (9 of 10
+	 * in make bench, median 0.39 s); docs/scenarios/pcp.md has every
+	 * form measured.
 	 * Earlier, over 20 boots (debug kernel) the first report was that GPF in
 	 * pcp_isolate_walk() in 18, median 0.21 s; in 2 a GPF at
 	 * 0xdead000000000108 under the zone lock (queued_spin_lock_slowpath()
